@@ -1,0 +1,452 @@
+//! The configuration file's schema, compatible with the Go cc-relay's YAML.
+//!
+//! Every struct takes its defaults from `Default`, so a file only names what
+//! it changes. Unknown keys are not silently dropped: the loader collects them
+//! (with their paths) and reports them together with every other error.
+//! Durations are integers in milliseconds, as in the Go file.
+
+use std::collections::BTreeMap;
+
+use relay_core::Secret;
+use serde::Deserialize;
+
+/// The whole file.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub routing: RoutingConfig,
+    pub providers: Vec<ProviderConfig>,
+    pub health: HealthConfig,
+    pub logging: LoggingConfig,
+    /// Accepted for compatibility with the Go file; cc-relay keeps its caches in process.
+    pub cache: CacheConfig,
+}
+
+/// `server:`: the listener and the limits the relay enforces on clients.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default)]
+pub struct ServerConfig {
+    /// Address to listen on. Not reloadable.
+    pub listen: String,
+    /// Legacy spelling of `auth.api_key`.
+    pub api_key: Option<Secret>,
+    pub auth: AuthConfig,
+    /// How long to wait for an upstream's response headers, and the default for
+    /// the idle gap allowed between two chunks of a streamed body.
+    pub timeout_ms: u64,
+    /// Idle gap allowed between two chunks of a streamed response; 0 = `timeout_ms`.
+    pub stream_idle_timeout_ms: u64,
+    /// TCP + TLS connect timeout for upstreams.
+    pub connect_timeout_ms: u64,
+    /// Requests handled at once; 0 = unlimited. Past it, new requests get 503.
+    pub max_concurrent: usize,
+    /// Largest request body accepted; larger ones get 413.
+    pub max_body_bytes: u64,
+    /// Accept HTTP/2 cleartext (h2c) next to HTTP/1.1. Not reloadable.
+    pub enable_http2: bool,
+    /// How long in-flight requests may take to finish after SIGINT/SIGTERM.
+    pub shutdown_timeout_ms: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8787".into(),
+            api_key: None,
+            auth: AuthConfig::default(),
+            timeout_ms: 600_000,
+            stream_idle_timeout_ms: 0,
+            connect_timeout_ms: 10_000,
+            max_concurrent: 0,
+            max_body_bytes: 32 * 1024 * 1024,
+            enable_http2: true,
+            shutdown_timeout_ms: 30_000,
+        }
+    }
+}
+
+/// `server.auth:`: how clients prove they may use the relay.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AuthConfig {
+    /// Expected `x-api-key` value. Unset: API keys are not checked.
+    pub api_key: Option<Secret>,
+    /// Accept `Authorization: Bearer`.
+    pub allow_bearer: bool,
+    /// Alias of `allow_bearer` (Claude Code subscription users send bearer tokens).
+    pub allow_subscription: bool,
+    /// Expected bearer token. Unset with bearer allowed: any bearer token passes.
+    pub bearer_secret: Option<Secret>,
+}
+
+/// `routing:`: how a request picks its provider.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default)]
+pub struct RoutingConfig {
+    pub strategy: RoutingStrategy,
+    /// Total time budget for trying further candidates after a failure.
+    pub failover_timeout: u64,
+    /// Upper bound on upstream attempts per request; 0 = one per candidate.
+    pub max_attempts: usize,
+    /// Add `X-CC-Relay-*` routing headers to responses.
+    pub debug: bool,
+    /// `model_based`: model-name prefix -> provider name (longest prefix wins).
+    pub model_mapping: BTreeMap<String, String>,
+    /// `model_based`: provider for models no prefix matches.
+    pub default_provider: Option<String>,
+}
+
+impl Default for RoutingConfig {
+    fn default() -> Self {
+        Self {
+            strategy: RoutingStrategy::default(),
+            failover_timeout: 5_000,
+            max_attempts: 0,
+            debug: false,
+            model_mapping: BTreeMap::new(),
+            default_provider: None,
+        }
+    }
+}
+
+/// `routing.strategy`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoutingStrategy {
+    #[default]
+    #[serde(alias = "")]
+    Failover,
+    RoundRobin,
+    WeightedRoundRobin,
+    #[serde(alias = "simple-shuffle", alias = "simple_shuffle")]
+    Shuffle,
+    LeastLoaded,
+    WeightedFailover,
+    ModelBased,
+    LatencyBased,
+    CostBased,
+}
+
+impl RoutingStrategy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Failover => "failover",
+            Self::RoundRobin => "round_robin",
+            Self::WeightedRoundRobin => "weighted_round_robin",
+            Self::Shuffle => "shuffle",
+            Self::LeastLoaded => "least_loaded",
+            Self::WeightedFailover => "weighted_failover",
+            Self::ModelBased => "model_based",
+            Self::LatencyBased => "latency_based",
+            Self::CostBased => "cost_based",
+        }
+    }
+}
+
+/// One entry of `providers:`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default)]
+pub struct ProviderConfig {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: ProviderType,
+    pub enabled: bool,
+    /// Overrides the type's default endpoint.
+    pub base_url: Option<String>,
+    /// Models this provider serves, as listed by `GET /v1/models`.
+    pub models: Vec<String>,
+    /// Client model name -> the name this provider knows it by.
+    pub model_mapping: BTreeMap<String, String>,
+    pub keys: Vec<KeyConfig>,
+    pub pooling: PoolingConfig,
+    /// Provider preference for `failover` (higher first). Unset: the first key's, else 1.
+    pub priority: Option<u32>,
+    /// Share for weighted strategies. Unset: the first key's, else 1.
+    pub weight: Option<u32>,
+
+    // Cloud providers (see docs/providers.md).
+    pub aws_region: Option<String>,
+    pub aws_access_key_id: Option<Secret>,
+    pub aws_secret_access_key: Option<Secret>,
+    pub aws_session_token: Option<Secret>,
+    pub gcp_project_id: Option<String>,
+    pub gcp_region: Option<String>,
+    pub azure_resource_name: Option<String>,
+    pub azure_deployment_id: Option<String>,
+    pub azure_api_version: Option<String>,
+}
+
+impl Default for ProviderConfig {
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            kind: ProviderType::Anthropic,
+            enabled: true,
+            base_url: None,
+            models: Vec::new(),
+            model_mapping: BTreeMap::new(),
+            keys: Vec::new(),
+            pooling: PoolingConfig::default(),
+            priority: None,
+            weight: None,
+            aws_region: None,
+            aws_access_key_id: None,
+            aws_secret_access_key: None,
+            aws_session_token: None,
+            gcp_project_id: None,
+            gcp_region: None,
+            azure_resource_name: None,
+            azure_deployment_id: None,
+            azure_api_version: None,
+        }
+    }
+}
+
+impl ProviderConfig {
+    /// The provider-level priority, falling back to the Go file's per-key value.
+    pub fn effective_priority(&self) -> u32 {
+        self.priority.or_else(|| self.keys.first().and_then(|k| k.priority)).unwrap_or(1)
+    }
+
+    /// The provider-level weight, falling back to the Go file's per-key value.
+    pub fn effective_weight(&self) -> u32 {
+        self.weight.or_else(|| self.keys.first().and_then(|k| k.weight)).unwrap_or(1)
+    }
+}
+
+/// `providers[].type`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProviderType {
+    Anthropic,
+    Zai,
+    Minimax,
+    Ollama,
+    Bedrock,
+    Vertex,
+    Azure,
+}
+
+impl ProviderType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Anthropic => "anthropic",
+            Self::Zai => "zai",
+            Self::Minimax => "minimax",
+            Self::Ollama => "ollama",
+            Self::Bedrock => "bedrock",
+            Self::Vertex => "vertex",
+            Self::Azure => "azure",
+        }
+    }
+}
+
+/// One entry of `providers[].keys`. A limit of 0 means "not set": the key
+/// learns its real limits from the upstream's rate-limit headers.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default)]
+pub struct KeyConfig {
+    pub key: Secret,
+    pub rpm_limit: u64,
+    pub itpm_limit: u64,
+    pub otpm_limit: u64,
+    /// Legacy combined input+output limit, used when the split ones are unset.
+    pub tpm_limit: u64,
+    /// Go-file compatibility: 0 low, 1 normal, 2 high.
+    pub priority: Option<u32>,
+    pub weight: Option<u32>,
+}
+
+impl Default for KeyConfig {
+    fn default() -> Self {
+        Self {
+            key: Secret::new(""),
+            rpm_limit: 0,
+            itpm_limit: 0,
+            otpm_limit: 0,
+            tpm_limit: 0,
+            priority: None,
+            weight: None,
+        }
+    }
+}
+
+/// `providers[].pooling`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PoolingConfig {
+    pub strategy: PoolStrategy,
+    /// Go-file compatibility; a pool is always used when a provider has keys.
+    pub enabled: Option<bool>,
+}
+
+/// `providers[].pooling.strategy`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PoolStrategy {
+    #[default]
+    #[serde(alias = "")]
+    LeastLoaded,
+    RoundRobin,
+    Random,
+    Weighted,
+}
+
+/// `health:`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct HealthConfig {
+    pub health_check: HealthCheckConfig,
+    pub circuit_breaker: CircuitBreakerConfig,
+}
+
+/// `health.health_check`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default)]
+pub struct HealthCheckConfig {
+    pub enabled: bool,
+    pub interval_ms: u64,
+}
+
+impl Default for HealthCheckConfig {
+    fn default() -> Self {
+        Self { enabled: true, interval_ms: 10_000 }
+    }
+}
+
+/// `health.circuit_breaker`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default)]
+pub struct CircuitBreakerConfig {
+    pub failure_threshold: u32,
+    pub open_duration_ms: u64,
+    pub half_open_probes: u32,
+}
+
+impl Default for CircuitBreakerConfig {
+    fn default() -> Self {
+        Self { failure_threshold: 5, open_duration_ms: 30_000, half_open_probes: 3 }
+    }
+}
+
+/// `logging:`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default)]
+pub struct LoggingConfig {
+    pub level: LogLevel,
+    pub format: LogFormat,
+    /// `stderr`, `stdout`, or a file path.
+    pub output: String,
+    /// Go-file compatibility: colours in the console format.
+    pub pretty: bool,
+    pub debug_options: DebugOptions,
+}
+
+impl Default for LoggingConfig {
+    fn default() -> Self {
+        Self {
+            level: LogLevel::Info,
+            format: LogFormat::Pretty,
+            output: "stderr".into(),
+            pretty: false,
+            debug_options: DebugOptions::default(),
+        }
+    }
+}
+
+/// `logging.level`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    Trace,
+    Debug,
+    #[default]
+    Info,
+    #[serde(alias = "warning")]
+    Warn,
+    Error,
+}
+
+impl LogLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Trace => "trace",
+            Self::Debug => "debug",
+            Self::Info => "info",
+            Self::Warn => "warn",
+            Self::Error => "error",
+        }
+    }
+}
+
+/// `logging.format`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    #[serde(alias = "console", alias = "text")]
+    Pretty,
+    Json,
+}
+
+/// `logging.debug_options`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default)]
+pub struct DebugOptions {
+    /// Log request bodies at debug level, truncated to `max_body_log_size`.
+    pub log_request_body: bool,
+    pub log_response_headers: bool,
+    pub log_tls_metrics: bool,
+    pub max_body_log_size: usize,
+}
+
+impl Default for DebugOptions {
+    fn default() -> Self {
+        Self {
+            log_request_body: false,
+            log_response_headers: false,
+            log_tls_metrics: false,
+            max_body_log_size: 1000,
+        }
+    }
+}
+
+/// `cache:`, accepted for compatibility with the Go file. cc-relay's caches
+/// (affinity, learned limits) live in process; `ha` mode is not supported.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CacheConfig {
+    pub mode: Option<CacheMode>,
+    pub ristretto: RistrettoConfig,
+    pub olric: OlricConfig,
+}
+
+/// `cache.mode`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CacheMode {
+    Single,
+    Ha,
+    Disabled,
+}
+
+/// `cache.ristretto` (Go-file compatibility; sizes are advisory here).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RistrettoConfig {
+    pub num_counters: i64,
+    pub max_cost: i64,
+    pub buffer_items: i64,
+}
+
+/// `cache.olric` (Go-file compatibility; not supported).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct OlricConfig {
+    pub addresses: Vec<String>,
+    pub dmap_name: String,
+    pub embedded: bool,
+    pub bind_addr: String,
+    pub peers: Vec<String>,
+}

@@ -1,0 +1,18 @@
+//! # relay-core
+//!
+//! The vocabulary every cc-relay crate shares: the Anthropic error body and
+//! whose fault an error is, secrets that never print, header classes,
+//! request-body inspection (the `model` and its exact byte span), and an
+//! incremental Server-Sent Events parser that works on bytes as they arrive.
+//!
+//! This crate sits at the bottom of the workspace. It must not depend on any
+//! other `relay-*` crate, on an async runtime, or on hyper: only on plain data
+//! crates (`http` for status codes and header names, `bytes`, `serde`).
+
+mod error;
+mod headers;
+mod secret;
+
+pub use error::{ApiError, ErrorType, Fault};
+pub use headers::{CLAUDE_CODE_SESSION_ID, REDACTED, REQUEST_ID, is_hop_by_hop, is_secret_header};
+pub use secret::Secret;
