@@ -6,11 +6,32 @@
 //!
 //! Depends only on `relay-core`. Nothing here knows about HTTP servers,
 //! providers or routing decisions: it describes them.
+//!
+//! Loading goes: text -> format-neutral tree (`node`) -> `${VAR}` expansion
+//! (`expand`) -> typed `Config` through a type-directed deserializer (`de`,
+//! driven by `decode`, which collects unknown keys and type errors) ->
+//! `validate`. See docs/configuration.md for the user-facing rules.
 
+mod de;
+mod decode;
+mod error;
+mod expand;
+mod load;
+mod node;
+mod path;
 mod schema;
+mod validate;
 
+pub use error::{ConfigError, Problem};
+pub use load::{Format, load_file, load_str, transparent_default};
 pub use schema::{
-    AuthConfig, CacheConfig, CacheMode, CircuitBreakerConfig, Config, DebugOptions, HealthCheckConfig,
-    HealthConfig, KeyConfig, LogFormat, LogLevel, LoggingConfig, OlricConfig, PoolStrategy, PoolingConfig,
-    ProviderConfig, ProviderType, RistrettoConfig, RoutingConfig, RoutingStrategy, ServerConfig,
+    AuthConfig, CacheConfig, CacheMode, CircuitBreakerConfig, Config, DebugOptions,
+    HealthCheckConfig, HealthConfig, KeyConfig, LogFormat, LogLevel, LoggingConfig, OlricConfig,
+    PoolStrategy, PoolingConfig, ProviderConfig, ProviderType, RistrettoConfig, RoutingConfig,
+    RoutingStrategy, ServerConfig,
 };
+pub use validate::validate;
+
+/// A commented starter configuration, written by `cc-relay config init`.
+/// It loads and validates with no environment variables set.
+pub const STARTER_CONFIG: &str = include_str!("starter.yaml");

@@ -11,7 +11,7 @@ use relay_core::Secret;
 use serde::Deserialize;
 
 /// The whole file.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(default)]
 pub struct Config {
     pub server: ServerConfig,
@@ -24,7 +24,7 @@ pub struct Config {
 }
 
 /// `server:`: the listener and the limits the relay enforces on clients.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default)]
 pub struct ServerConfig {
     /// Address to listen on. Not reloadable.
@@ -67,7 +67,7 @@ impl Default for ServerConfig {
 }
 
 /// `server.auth:`: how clients prove they may use the relay.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(default)]
 pub struct AuthConfig {
     /// Expected `x-api-key` value. Unset: API keys are not checked.
@@ -81,7 +81,7 @@ pub struct AuthConfig {
 }
 
 /// `routing:`: how a request picks its provider.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default)]
 pub struct RoutingConfig {
     pub strategy: RoutingStrategy,
@@ -145,7 +145,7 @@ impl RoutingStrategy {
 }
 
 /// One entry of `providers:`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default)]
 pub struct ProviderConfig {
     pub name: String,
@@ -206,12 +206,16 @@ impl Default for ProviderConfig {
 impl ProviderConfig {
     /// The provider-level priority, falling back to the Go file's per-key value.
     pub fn effective_priority(&self) -> u32 {
-        self.priority.or_else(|| self.keys.first().and_then(|k| k.priority)).unwrap_or(1)
+        self.priority
+            .or_else(|| self.keys.first().and_then(|k| k.priority))
+            .unwrap_or(1)
     }
 
     /// The provider-level weight, falling back to the Go file's per-key value.
     pub fn effective_weight(&self) -> u32 {
-        self.weight.or_else(|| self.keys.first().and_then(|k| k.weight)).unwrap_or(1)
+        self.weight
+            .or_else(|| self.keys.first().and_then(|k| k.weight))
+            .unwrap_or(1)
     }
 }
 
@@ -244,7 +248,7 @@ impl ProviderType {
 
 /// One entry of `providers[].keys`. A limit of 0 means "not set": the key
 /// learns its real limits from the upstream's rate-limit headers.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default)]
 pub struct KeyConfig {
     pub key: Secret,
@@ -273,7 +277,7 @@ impl Default for KeyConfig {
 }
 
 /// `providers[].pooling`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(default)]
 pub struct PoolingConfig {
     pub strategy: PoolStrategy,
@@ -294,7 +298,7 @@ pub enum PoolStrategy {
 }
 
 /// `health:`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(default)]
 pub struct HealthConfig {
     pub health_check: HealthCheckConfig,
@@ -302,7 +306,7 @@ pub struct HealthConfig {
 }
 
 /// `health.health_check`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default)]
 pub struct HealthCheckConfig {
     pub enabled: bool,
@@ -311,12 +315,15 @@ pub struct HealthCheckConfig {
 
 impl Default for HealthCheckConfig {
     fn default() -> Self {
-        Self { enabled: true, interval_ms: 10_000 }
+        Self {
+            enabled: true,
+            interval_ms: 10_000,
+        }
     }
 }
 
 /// `health.circuit_breaker`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default)]
 pub struct CircuitBreakerConfig {
     pub failure_threshold: u32,
@@ -326,12 +333,16 @@ pub struct CircuitBreakerConfig {
 
 impl Default for CircuitBreakerConfig {
     fn default() -> Self {
-        Self { failure_threshold: 5, open_duration_ms: 30_000, half_open_probes: 3 }
+        Self {
+            failure_threshold: 5,
+            open_duration_ms: 30_000,
+            half_open_probes: 3,
+        }
     }
 }
 
 /// `logging:`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default)]
 pub struct LoggingConfig {
     pub level: LogLevel,
@@ -391,7 +402,7 @@ pub enum LogFormat {
 }
 
 /// `logging.debug_options`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default)]
 pub struct DebugOptions {
     /// Log request bodies at debug level, truncated to `max_body_log_size`.
@@ -414,7 +425,7 @@ impl Default for DebugOptions {
 
 /// `cache:`, accepted for compatibility with the Go file. cc-relay's caches
 /// (affinity, learned limits) live in process; `ha` mode is not supported.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(default)]
 pub struct CacheConfig {
     pub mode: Option<CacheMode>,
@@ -432,7 +443,7 @@ pub enum CacheMode {
 }
 
 /// `cache.ristretto` (Go-file compatibility; sizes are advisory here).
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(default)]
 pub struct RistrettoConfig {
     pub num_counters: i64,
@@ -441,7 +452,7 @@ pub struct RistrettoConfig {
 }
 
 /// `cache.olric` (Go-file compatibility; not supported).
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(default)]
 pub struct OlricConfig {
     pub addresses: Vec<String>,

@@ -46,7 +46,9 @@ impl ErrorType {
             Self::RateLimitError => StatusCode::TOO_MANY_REQUESTS,
             Self::ApiError => StatusCode::INTERNAL_SERVER_ERROR,
             // 529 is Anthropic's own "overloaded" status.
-            Self::OverloadedError => StatusCode::from_u16(529).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
+            Self::OverloadedError => {
+                StatusCode::from_u16(529).unwrap_or(StatusCode::SERVICE_UNAVAILABLE)
+            }
             Self::TimeoutError => StatusCode::GATEWAY_TIMEOUT,
         }
     }
@@ -76,58 +78,118 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, error_type: ErrorType, fault: Fault, message: impl Into<String>) -> Self {
-        Self { status, error_type, message: message.into(), fault }
+    pub fn new(
+        status: StatusCode,
+        error_type: ErrorType,
+        fault: Fault,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            error_type,
+            message: message.into(),
+            fault,
+        }
     }
 
     /// 400 `invalid_request_error`.
     pub fn invalid_request(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, ErrorType::InvalidRequestError, Fault::Client, message)
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            ErrorType::InvalidRequestError,
+            Fault::Client,
+            message,
+        )
     }
 
     /// 401 `authentication_error`.
     pub fn authentication(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, ErrorType::AuthenticationError, Fault::Client, message)
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            ErrorType::AuthenticationError,
+            Fault::Client,
+            message,
+        )
     }
 
     /// 404 `not_found_error`.
     pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, ErrorType::NotFoundError, Fault::Client, message)
+        Self::new(
+            StatusCode::NOT_FOUND,
+            ErrorType::NotFoundError,
+            Fault::Client,
+            message,
+        )
     }
 
     /// 413 `request_too_large`.
     pub fn too_large(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::PAYLOAD_TOO_LARGE, ErrorType::RequestTooLarge, Fault::Client, message)
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorType::RequestTooLarge,
+            Fault::Client,
+            message,
+        )
     }
 
     /// 502 `api_error`: the upstream could not be reached or answered garbage.
     pub fn bad_gateway(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_GATEWAY, ErrorType::ApiError, Fault::Upstream, message)
+        Self::new(
+            StatusCode::BAD_GATEWAY,
+            ErrorType::ApiError,
+            Fault::Upstream,
+            message,
+        )
     }
 
     /// 503 `api_error`: the relay cannot take this request now.
     pub fn unavailable(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, ErrorType::ApiError, Fault::Relay, message)
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorType::ApiError,
+            Fault::Relay,
+            message,
+        )
     }
 
     /// 503 `overloaded_error`: no healthy provider is left.
     pub fn overloaded(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, ErrorType::OverloadedError, Fault::Relay, message)
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorType::OverloadedError,
+            Fault::Relay,
+            message,
+        )
     }
 
     /// 504 `timeout_error`: the upstream did not answer in time.
     pub fn gateway_timeout(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::GATEWAY_TIMEOUT, ErrorType::TimeoutError, Fault::Upstream, message)
+        Self::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            ErrorType::TimeoutError,
+            Fault::Upstream,
+            message,
+        )
     }
 
     /// 429 `rate_limit_error`.
     pub fn rate_limited(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::TOO_MANY_REQUESTS, ErrorType::RateLimitError, Fault::Relay, message)
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorType::RateLimitError,
+            Fault::Relay,
+            message,
+        )
     }
 
     /// 500 `api_error`: a bug or an unexpected state in the relay.
     pub fn internal(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorType::ApiError, Fault::Relay, message)
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorType::ApiError,
+            Fault::Relay,
+            message,
+        )
     }
 
     /// Whether sending the same request to another upstream may succeed.
@@ -139,7 +201,10 @@ impl ApiError {
     pub fn to_json(&self) -> Bytes {
         let body = ErrorEnvelope {
             kind: "error",
-            error: ErrorBody { kind: self.error_type.as_str(), message: &self.message },
+            error: ErrorBody {
+                kind: self.error_type.as_str(),
+                message: &self.message,
+            },
         };
         // Serialising two static strings and a String cannot fail.
         Bytes::from(serde_json::to_vec(&body).unwrap_or_default())
@@ -158,7 +223,13 @@ impl ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.error_type.as_str(), self.message)
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.error_type.as_str(),
+            self.message
+        )
     }
 }
 

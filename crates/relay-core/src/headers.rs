@@ -53,7 +53,9 @@ mod tests {
         for name in ["authorization", "x-api-key", "cookie"] {
             assert!(is_secret_header(&HeaderName::from_static(name)), "{name}");
         }
-        assert!(!is_secret_header(&HeaderName::from_static("anthropic-version")));
+        assert!(!is_secret_header(&HeaderName::from_static(
+            "anthropic-version"
+        )));
     }
 
     #[test]

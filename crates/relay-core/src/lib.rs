@@ -2,8 +2,10 @@
 //!
 //! The vocabulary every cc-relay crate shares: the Anthropic error body and
 //! whose fault an error is, secrets that never print, header classes,
-//! request-body inspection (the `model` and its exact byte span), and an
-//! incremental Server-Sent Events parser that works on bytes as they arrive.
+//! request-body inspection (the `model` and its exact byte span, for a
+//! rewrite that changes nothing else), and incremental Server-Sent Events
+//! handling on bytes as they arrive: a splitter that cuts a stream into
+//! events without altering a byte, and a parser that decodes them.
 //!
 //! This crate sits at the bottom of the workspace. It must not depend on any
 //! other `relay-*` crate, on an async runtime, or on hyper: only on plain data
@@ -11,8 +13,12 @@
 
 mod error;
 mod headers;
+mod inspect;
 mod secret;
+mod sse;
 
 pub use error::{ApiError, ErrorType, Fault};
 pub use headers::{CLAUDE_CODE_SESSION_ID, REDACTED, REQUEST_ID, is_hop_by_hop, is_secret_header};
+pub use inspect::{InspectError, RequestSummary, inspect_request, rewrite_model};
 pub use secret::Secret;
+pub use sse::{SseError, SseEvent, SseParser, SseSplitter};

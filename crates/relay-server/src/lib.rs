@@ -1,1 +1,27 @@
-//! placeholder
+//! # relay-server
+//!
+//! The cc-relay HTTP server: a hyper 1 listener (HTTP/1.1 and h2c) in front of
+//! a tower middleware stack (request id and configuration snapshot, access
+//! log, client auth, concurrency limit) and the handlers that relay
+//! `/v1/messages` to providers chosen by the router, streaming every SSE event
+//! through as soon as it is complete.
+//!
+//! This is the top library crate: it composes `relay-config`, `relay-auth`,
+//! `relay-providers` and `relay-router`. None of them may depend on it.
+
+mod api;
+mod body;
+mod context;
+mod error_response;
+mod middleware;
+mod proxy;
+mod runtime;
+mod serve;
+mod service;
+mod state;
+mod stream;
+mod upstream;
+
+pub use runtime::{PrepareError, Runtime};
+pub use serve::{Server, ServerError};
+pub use state::AppState;

@@ -1,0 +1,88 @@
+//! Helpers shared by the integration tests: start the real `cc-relay` binary
+//! against mock upstreams on loopback.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use relay_test_support::{MockUpstream, RelayOptions, RelayProcess};
+
+/// The upstream key the test configurations give providers.
+pub const UPSTREAM_KEY: &str = "sk-upstream-test-key-0001";
+/// The key clients must present when relay auth is on.
+pub const RELAY_KEY: &str = "relay-client-key-0002";
+
+/// A configuration with one `anthropic` provider at `upstream`, with a key.
+pub fn one_provider(upstream: &str) -> String {
+    format!(
+        r#"
+server:
+  timeout_ms: 5000
+providers:
+  - name: primary
+    type: anthropic
+    base_url: "{upstream}"
+    models: [claude-sonnet-4-5, claude-haiku-4-5]
+    keys:
+      - key: "{UPSTREAM_KEY}"
+logging:
+  level: debug
+"#
+    )
+}
+
+/// Starts the relay binary with `config_yaml` (and extra `serve` args).
+pub async fn start_relay(config_yaml: &str, args: &[&str]) -> RelayProcess {
+    RelayProcess::start(RelayOptions {
+        binary: env!("CARGO_BIN_EXE_cc-relay").into(),
+        config_yaml: Some(config_yaml.to_owned()),
+        args: args.iter().map(|a| (*a).to_owned()).collect(),
+        ..RelayOptions::default()
+    })
+    .await
+    .expect("relay starts")
+}
+
+/// A mock upstream and a relay in front of it.
+pub async fn relay_and_mock() -> (RelayProcess, MockUpstream) {
+    let mock = MockUpstream::start().await.expect("mock starts");
+    let relay = start_relay(&one_provider(&mock.url()), &[]).await;
+    (relay, mock)
+}
+
+/// A minimal valid Messages request body.
+pub fn message_body(stream: bool) -> serde_json::Value {
+    serde_json::json!({
+        "model": "claude-sonnet-4-5",
+        "max_tokens": 64,
+        "stream": stream,
+        "messages": [{ "role": "user", "content": "hello" }]
+    })
+}
+
+/// Asserts `body` is an Anthropic error of `error_type`.
+pub fn assert_anthropic_error(body: &[u8], error_type: &str) {
+    let value: serde_json::Value = serde_json::from_slice(body).unwrap_or_else(|e| {
+        panic!(
+            "error body is not JSON ({e}): {}",
+            String::from_utf8_lossy(body)
+        )
+    });
+    assert_eq!(value["type"], "error", "{value}");
+    assert_eq!(value["error"]["type"], error_type, "{value}");
+    assert!(
+        value["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{value}"
+    );
+}
+
+/// Asserts no secret appears anywhere in the relay's output.
+pub fn assert_no_secret_logged(relay: &RelayProcess, secrets: &[&str]) {
+    for line in relay.logs() {
+        for secret in secrets {
+            assert!(
+                !line.contains(secret),
+                "secret leaked into a log line: {line}"
+            );
+        }
+    }
+}

@@ -1,0 +1,271 @@
+//! The auth chain: every configured method is tried; any one granting access is enough.
+
+use http::header::{AUTHORIZATION, HeaderMap, HeaderName};
+use relay_config::AuthConfig;
+use relay_core::{ApiError, Secret};
+
+use crate::secret_match::SecretMatcher;
+
+const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
+
+/// Why a request was refused. Messages never include what the client sent.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    #[error("missing credentials: send an x-api-key header{}", if *.bearer_allowed { " or an Authorization: Bearer token" } else { "" })]
+    Missing { bearer_allowed: bool },
+    #[error("invalid credentials")]
+    Invalid,
+}
+
+impl From<AuthError> for ApiError {
+    fn from(err: AuthError) -> Self {
+        ApiError::authentication(err.to_string())
+    }
+}
+
+/// What a successful check found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Grant {
+    /// Headers that carried the relay's own credentials. They must be removed
+    /// before the request goes upstream; any other credential header is the
+    /// client's own and may pass through in transparent mode.
+    pub relay_credentials: Vec<HeaderName>,
+}
+
+/// The configured client authentication, built once per configuration.
+#[derive(Clone, Debug, Default)]
+pub struct AuthChain {
+    api_key: Option<SecretMatcher>,
+    bearer: BearerRule,
+}
+
+#[derive(Clone, Debug, Default)]
+enum BearerRule {
+    #[default]
+    Refused,
+    /// Any bearer token is accepted: it is the client's own upstream credential.
+    AnyToken,
+    Secret(SecretMatcher),
+}
+
+impl AuthChain {
+    /// The chain for `server.auth` (and the legacy `server.api_key`).
+    pub fn from_config(auth: &AuthConfig, legacy_api_key: Option<&Secret>) -> Self {
+        let api_key = auth
+            .api_key
+            .as_ref()
+            .or(legacy_api_key)
+            .filter(|key| !key.is_empty())
+            .map(SecretMatcher::new);
+        let bearer = match (
+            auth.allow_bearer || auth.allow_subscription,
+            &auth.bearer_secret,
+        ) {
+            (false, _) => BearerRule::Refused,
+            (true, Some(secret)) if !secret.is_empty() => {
+                BearerRule::Secret(SecretMatcher::new(secret))
+            }
+            (true, _) => BearerRule::AnyToken,
+        };
+        Self { api_key, bearer }
+    }
+
+    /// A chain that lets every request in.
+    pub fn open() -> Self {
+        Self::default()
+    }
+
+    /// Whether any method is configured; an open relay checks nothing.
+    pub fn is_enabled(&self) -> bool {
+        self.api_key.is_some() || !matches!(self.bearer, BearerRule::Refused)
+    }
+
+    /// Checks a request's headers.
+    pub fn check(&self, headers: &HeaderMap) -> Result<Grant, AuthError> {
+        if !self.is_enabled() {
+            return Ok(Grant::default());
+        }
+        let api_key = headers.get(X_API_KEY).map(|v| v.as_bytes());
+        let bearer = headers
+            .get(AUTHORIZATION)
+            .and_then(|v| bearer_token(v.as_bytes()));
+
+        if let (Some(matcher), Some(presented)) = (&self.api_key, api_key) {
+            if matcher.matches(presented) {
+                return Ok(Grant {
+                    relay_credentials: vec![X_API_KEY],
+                });
+            }
+        }
+        if let Some(token) = bearer {
+            match &self.bearer {
+                BearerRule::Secret(matcher) if matcher.matches(token) => {
+                    return Ok(Grant {
+                        relay_credentials: vec![AUTHORIZATION],
+                    });
+                }
+                BearerRule::AnyToken if !token.is_empty() => return Ok(Grant::default()),
+                _ => {}
+            }
+        }
+        let bearer_allowed = !matches!(self.bearer, BearerRule::Refused);
+        if api_key.is_none() && (bearer.is_none() || !bearer_allowed) {
+            Err(AuthError::Missing { bearer_allowed })
+        } else {
+            Err(AuthError::Invalid)
+        }
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` value (scheme case-insensitive).
+fn bearer_token(value: &[u8]) -> Option<&[u8]> {
+    let (scheme, rest) = value.split_at_checked(7)?;
+    scheme
+        .eq_ignore_ascii_case(b"bearer ")
+        .then(|| rest.trim_ascii())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(
+                HeaderName::from_static(name),
+                HeaderValue::from_str(value).unwrap(),
+            );
+        }
+        map
+    }
+
+    fn config(
+        api_key: Option<&str>,
+        allow_bearer: bool,
+        bearer_secret: Option<&str>,
+    ) -> AuthConfig {
+        AuthConfig {
+            api_key: api_key.map(Secret::new),
+            allow_bearer,
+            allow_subscription: false,
+            bearer_secret: bearer_secret.map(Secret::new),
+        }
+    }
+
+    #[test]
+    fn open_chain_admits_everything_and_consumes_nothing() {
+        let chain = AuthChain::from_config(&AuthConfig::default(), None);
+        assert!(!chain.is_enabled());
+        let grant = chain
+            .check(&headers(&[("x-api-key", "client-own-key")]))
+            .unwrap();
+        assert!(grant.relay_credentials.is_empty());
+    }
+
+    #[test]
+    fn api_key_must_match_and_is_consumed() {
+        let chain = AuthChain::from_config(&config(Some("relay-key"), false, None), None);
+        let grant = chain
+            .check(&headers(&[("x-api-key", "relay-key")]))
+            .unwrap();
+        assert_eq!(grant.relay_credentials, vec![X_API_KEY]);
+        assert_eq!(
+            chain.check(&headers(&[("x-api-key", "wrong")])),
+            Err(AuthError::Invalid)
+        );
+        assert_eq!(
+            chain.check(&HeaderMap::new()),
+            Err(AuthError::Missing {
+                bearer_allowed: false
+            })
+        );
+    }
+
+    #[test]
+    fn legacy_server_api_key_is_used_when_auth_has_none() {
+        let chain = AuthChain::from_config(&AuthConfig::default(), Some(&Secret::new("legacy")));
+        assert!(chain.check(&headers(&[("x-api-key", "legacy")])).is_ok());
+    }
+
+    #[test]
+    fn bearer_with_secret_is_checked_and_consumed() {
+        let chain = AuthChain::from_config(&config(None, true, Some("tok")), None);
+        let grant = chain
+            .check(&headers(&[("authorization", "Bearer tok")]))
+            .unwrap();
+        assert_eq!(grant.relay_credentials, vec![AUTHORIZATION]);
+        assert!(
+            chain
+                .check(&headers(&[("authorization", "bearer tok")]))
+                .is_ok()
+        );
+        assert_eq!(
+            chain.check(&headers(&[("authorization", "Bearer nope")])),
+            Err(AuthError::Invalid)
+        );
+    }
+
+    #[test]
+    fn bearer_without_secret_passes_through_as_the_clients_own() {
+        let chain = AuthChain::from_config(&config(None, true, None), None);
+        let grant = chain
+            .check(&headers(&[("authorization", "Bearer sk-ant-oat-123")]))
+            .unwrap();
+        assert!(grant.relay_credentials.is_empty());
+        assert!(
+            chain
+                .check(&headers(&[("authorization", "Bearer ")]))
+                .is_err()
+        );
+        assert!(
+            chain
+                .check(&headers(&[("authorization", "Basic abc")]))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn bearer_refused_when_not_allowed() {
+        let chain = AuthChain::from_config(&config(Some("k"), false, None), None);
+        assert_eq!(
+            chain.check(&headers(&[("authorization", "Bearer k")])),
+            Err(AuthError::Missing {
+                bearer_allowed: false
+            })
+        );
+    }
+
+    #[test]
+    fn either_method_may_grant() {
+        let chain = AuthChain::from_config(&config(Some("k"), true, Some("t")), None);
+        assert!(
+            chain
+                .check(&headers(&[
+                    ("x-api-key", "wrong"),
+                    ("authorization", "Bearer t")
+                ]))
+                .is_ok()
+        );
+        assert!(
+            chain
+                .check(&headers(&[
+                    ("x-api-key", "k"),
+                    ("authorization", "Bearer wrong")
+                ]))
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn errors_never_echo_what_was_sent() {
+        let chain = AuthChain::from_config(&config(Some("k"), true, Some("t")), None);
+        let err = chain
+            .check(&headers(&[("x-api-key", "sk-leak-me")]))
+            .unwrap_err();
+        let api: ApiError = err.into();
+        assert!(!api.message.contains("sk-leak-me"));
+        assert_eq!(api.status.as_u16(), 401);
+    }
+}

@@ -1,0 +1,45 @@
+//! Constant-time comparison of a presented credential with a configured one.
+
+use relay_core::Secret;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+/// A configured secret, kept as its SHA-256 so comparisons take the same time
+/// whatever the presented value's length or content.
+#[derive(Clone)]
+pub(crate) struct SecretMatcher {
+    digest: [u8; 32],
+}
+
+impl SecretMatcher {
+    pub(crate) fn new(secret: &Secret) -> Self {
+        Self {
+            digest: Sha256::digest(secret.expose().as_bytes()).into(),
+        }
+    }
+
+    pub(crate) fn matches(&self, presented: &[u8]) -> bool {
+        let presented: [u8; 32] = Sha256::digest(presented).into();
+        presented.ct_eq(&self.digest).into()
+    }
+}
+
+impl std::fmt::Debug for SecretMatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretMatcher([redacted])")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_only_the_same_bytes() {
+        let m = SecretMatcher::new(&Secret::new("relay-secret"));
+        assert!(m.matches(b"relay-secret"));
+        assert!(!m.matches(b"relay-secreT"));
+        assert!(!m.matches(b"relay-secret "));
+        assert!(!m.matches(b""));
+    }
+}

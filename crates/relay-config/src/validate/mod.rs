@@ -1,0 +1,310 @@
+//! Semantic checks on a decoded configuration. Every rule runs; every
+//! problem is returned with its key path and a message that says what to do.
+//! Messages never quote secrets, and never quote URLs (they may hold some).
+
+use std::collections::HashMap;
+
+use http::Uri;
+
+use crate::error::Problem;
+use crate::path::join;
+use crate::schema::{
+    CacheMode, Config, HealthConfig, LoggingConfig, ProviderConfig, ProviderType, RoutingConfig,
+    RoutingStrategy, ServerConfig,
+};
+
+/// Go cc-relay's key priorities: 0 low, 1 normal, 2 high.
+const MAX_KEY_PRIORITY: u32 = 2;
+const MAX_WEIGHT: u32 = 1000;
+/// Bodies bigger than this are not worth a log line.
+const MAX_BODY_LOG_SIZE: usize = 1024 * 1024;
+
+/// Every problem with `config`; empty when it is usable.
+pub fn validate(config: &Config) -> Vec<Problem> {
+    let mut out = Problems(Vec::new());
+    server(&config.server, &mut out);
+    providers(&config.providers, &mut out);
+    routing(&config.routing, &config.providers, &mut out);
+    health(&config.health, &mut out);
+    logging(&config.logging, &mut out);
+    if config.cache.mode == Some(CacheMode::Ha) {
+        out.add(
+            "cache.mode",
+            "`ha` is not supported by cc-relay: caches are in-process; use single or disabled",
+        );
+    }
+    out.0
+}
+
+struct Problems(Vec<Problem>);
+
+impl Problems {
+    fn add(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.0.push(Problem::new(path, message));
+    }
+}
+
+/// A set, non-empty optional string. Empty means unset, as the loader
+/// normalises it; checked here too for configs built in code.
+fn set(value: &Option<String>) -> Option<&str> {
+    value.as_deref().filter(|v| !v.is_empty())
+}
+
+fn server(server: &ServerConfig, out: &mut Problems) {
+    if let Err(why) = check_listen(&server.listen) {
+        out.add("server.listen", why);
+    }
+    for (key, value) in [
+        ("timeout_ms", server.timeout_ms),
+        ("connect_timeout_ms", server.connect_timeout_ms),
+        ("max_body_bytes", server.max_body_bytes),
+    ] {
+        if value == 0 {
+            out.add(
+                format!("server.{key}"),
+                "must be greater than 0; remove it to use the default",
+            );
+        }
+    }
+}
+
+/// `host:port` as tokio binds it: an IP or a name (`localhost`), IPv6 in
+/// brackets, and a numeric port.
+fn check_listen(listen: &str) -> Result<(), String> {
+    const HINT: &str = "write host:port, e.g. 127.0.0.1:8787, 0.0.0.0:8787 or [::1]:8787";
+    if listen.parse::<std::net::SocketAddr>().is_ok() {
+        return Ok(());
+    }
+    let Some((host, port)) = listen.rsplit_once(':') else {
+        return Err(format!("missing port; {HINT}"));
+    };
+    if port.parse::<u16>().is_err() {
+        return Err(format!("the port is not a number from 0 to 65535; {HINT}"));
+    }
+    let valid_name = host
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+    if host.is_empty() {
+        Err(format!(
+            "missing host (to listen on every interface use 0.0.0.0); {HINT}"
+        ))
+    } else if !valid_name {
+        Err(format!(
+            "the host is neither an IP address nor a host name; {HINT}"
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+fn providers(providers: &[ProviderConfig], out: &mut Problems) {
+    if !providers.iter().any(|p| p.enabled) {
+        out.add(
+            "providers",
+            "no enabled provider: add one (e.g. `- { name: anthropic, type: anthropic }`) or set `enabled: true`",
+        );
+    }
+    let mut first_index: HashMap<&str, usize> = HashMap::new();
+    for (i, provider) in providers.iter().enumerate() {
+        let at = format!("providers[{i}]");
+        if provider.name.is_empty() {
+            out.add(
+                format!("{at}.name"),
+                "is empty: give every provider a unique name",
+            );
+        } else if let Some(first) = first_index.get(provider.name.as_str()) {
+            out.add(
+                format!("{at}.name"),
+                format!(
+                    "`{}` is already the name of providers[{first}]: provider names must be unique",
+                    provider.name
+                ),
+            );
+        } else {
+            first_index.insert(&provider.name, i);
+        }
+        provider_fields(provider, &at, out);
+    }
+}
+
+fn provider_fields(provider: &ProviderConfig, at: &str, out: &mut Problems) {
+    if let Some(url) = set(&provider.base_url)
+        && let Err(why) = check_base_url(url)
+    {
+        out.add(format!("{at}.base_url"), why);
+    }
+    for (model, target) in &provider.model_mapping {
+        if target.is_empty() {
+            out.add(
+                join(&format!("{at}.model_mapping"), model),
+                "maps to an empty model name: give the name this provider knows the model by",
+            );
+        }
+    }
+    if let Some(weight) = provider.weight.filter(|w| *w > MAX_WEIGHT) {
+        out.add(
+            format!("{at}.weight"),
+            format!("{weight} is above {MAX_WEIGHT}: use 0 to {MAX_WEIGHT}"),
+        );
+    }
+    for (j, key) in provider.keys.iter().enumerate() {
+        let key_at = format!("{at}.keys[{j}]");
+        if key.key.is_empty() {
+            out.add(
+                format!("{key_at}.key"),
+                "is empty: set the key (e.g. `${ANTHROPIC_API_KEY}`), or remove the entry to pass clients' own credentials through",
+            );
+        } else if provider.keys[..j].iter().any(|other| other.key == key.key) {
+            out.add(
+                format!("{key_at}.key"),
+                "the same key is listed twice in this provider: remove one",
+            );
+        }
+        if let Some(priority) = key.priority.filter(|p| *p > MAX_KEY_PRIORITY) {
+            out.add(
+                format!("{key_at}.priority"),
+                format!("{priority} is out of range: use 0 (low), 1 (normal) or 2 (high)"),
+            );
+        }
+        if let Some(weight) = key.weight.filter(|w| *w > MAX_WEIGHT) {
+            out.add(
+                format!("{key_at}.weight"),
+                format!("{weight} is above {MAX_WEIGHT}: use 0 to {MAX_WEIGHT}"),
+            );
+        }
+    }
+    let missing = |out: &mut Problems, key: &str, what: &str| {
+        out.add(
+            format!("{at}.{key}"),
+            format!("is required for type `{}`: {what}", provider.kind.as_str()),
+        );
+    };
+    match provider.kind {
+        ProviderType::Bedrock if set(&provider.aws_region).is_none() => {
+            missing(out, "aws_region", "set the AWS region, e.g. us-east-1");
+        }
+        ProviderType::Vertex => {
+            if set(&provider.gcp_project_id).is_none() {
+                missing(out, "gcp_project_id", "set the Google Cloud project id");
+            }
+            if set(&provider.gcp_region).is_none() {
+                missing(out, "gcp_region", "set the Vertex AI region, e.g. us-east5");
+            }
+        }
+        ProviderType::Azure
+            if set(&provider.azure_resource_name).is_none()
+                && set(&provider.base_url).is_none() =>
+        {
+            missing(
+                out,
+                "azure_resource_name",
+                "set the Azure resource name, or a base_url for the endpoint",
+            );
+        }
+        _ => {}
+    }
+}
+
+fn check_base_url(url: &str) -> Result<(), String> {
+    const EXAMPLE: &str = "write an absolute URL such as https://api.example.com/anthropic";
+    let Ok(uri) = url.parse::<Uri>() else {
+        return Err(format!("is not a valid URL: {EXAMPLE}"));
+    };
+    if !matches!(uri.scheme_str(), Some("http" | "https")) {
+        return Err(format!("must start with http:// or https://: {EXAMPLE}"));
+    }
+    match uri.authority() {
+        Some(authority) if authority.as_str().contains('@') => {
+            Err("must not contain credentials: put them in the provider's keys".to_owned())
+        }
+        Some(authority) if !authority.host().is_empty() => match uri.query() {
+            Some(_) => Err(
+                "must not have a query string (`?...`): the relay appends the API path, e.g. /v1/messages".to_owned(),
+            ),
+            None => Ok(()),
+        },
+        _ => Err(format!("has no host: {EXAMPLE}")),
+    }
+}
+
+fn routing(routing: &RoutingConfig, providers: &[ProviderConfig], out: &mut Problems) {
+    let exists = |name: &str| providers.iter().any(|p| p.name == name);
+    let default_provider = set(&routing.default_provider);
+    if let Some(name) = default_provider.filter(|n| !exists(n)) {
+        out.add(
+            "routing.default_provider",
+            format!("no provider is named `{name}`: use one of the names under providers"),
+        );
+    }
+    for (model, target) in &routing.model_mapping {
+        if !exists(target) {
+            out.add(
+                join("routing.model_mapping", model),
+                format!("no provider is named `{target}`: map to one of the names under providers"),
+            );
+        }
+    }
+    if routing.strategy == RoutingStrategy::ModelBased
+        && routing.model_mapping.is_empty()
+        && default_provider.is_none()
+    {
+        out.add(
+            "routing.strategy",
+            "`model_based` needs routing.model_mapping (model prefix -> provider name) or routing.default_provider",
+        );
+    }
+    let weighted = matches!(
+        routing.strategy,
+        RoutingStrategy::WeightedRoundRobin | RoutingStrategy::WeightedFailover
+    );
+    let enabled: Vec<_> = providers.iter().filter(|p| p.enabled).collect();
+    if weighted && !enabled.is_empty() && enabled.iter().all(|p| p.effective_weight() == 0) {
+        out.add(
+            "routing.strategy",
+            format!(
+                "`{}` needs at least one enabled provider with a weight above 0: set `weight` on one",
+                routing.strategy.as_str()
+            ),
+        );
+    }
+}
+
+fn health(health: &HealthConfig, out: &mut Problems) {
+    if health.health_check.enabled && health.health_check.interval_ms == 0 {
+        out.add(
+            "health.health_check.interval_ms",
+            "must be greater than 0 while health checks are enabled; remove it to use the default (10000)",
+        );
+    }
+    let breaker = &health.circuit_breaker;
+    for (key, value) in [
+        ("failure_threshold", breaker.failure_threshold),
+        ("half_open_probes", breaker.half_open_probes),
+    ] {
+        if value == 0 {
+            out.add(
+                format!("health.circuit_breaker.{key}"),
+                "must be at least 1; remove it to use the default",
+            );
+        }
+    }
+}
+
+fn logging(logging: &LoggingConfig, out: &mut Problems) {
+    if logging.output.is_empty() {
+        out.add(
+            "logging.output",
+            "is empty: use stderr, stdout or a file path",
+        );
+    }
+    let size = logging.debug_options.max_body_log_size;
+    if size > MAX_BODY_LOG_SIZE {
+        out.add(
+            "logging.debug_options.max_body_log_size",
+            format!("{size} is above the limit of {MAX_BODY_LOG_SIZE} bytes (1 MiB): lower it"),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,212 @@
+//! The [`Provider`] trait: one backend, described by hooks with defaults.
+
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+use std::future::Future;
+use std::pin::Pin;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue, Request, Uri};
+use relay_config::ProviderType;
+use relay_core::{Secret, is_hop_by_hop, is_secret_header};
+
+use crate::error::ProviderError;
+use crate::request::ClientRequest;
+
+/// A boxed future, so `Provider` stays object-safe.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The relayed API endpoints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    /// `POST /v1/messages`
+    Messages,
+    /// `POST /v1/messages/count_tokens`
+    CountTokens,
+}
+
+impl Endpoint {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Messages => "/v1/messages",
+            Self::CountTokens => "/v1/messages/count_tokens",
+        }
+    }
+}
+
+/// What credential authenticates one upstream attempt.
+#[derive(Clone, Copy, Debug)]
+pub enum Credential<'a> {
+    /// A key from the provider's pool.
+    Key(&'a Secret),
+    /// No pool key: the client's own `x-api-key` / `Authorization` travel on
+    /// (transparent mode). The relay's own credentials were removed before.
+    ClientOwn,
+    /// Nothing to add (a local backend that needs no key).
+    None,
+}
+
+/// How an upstream response body is encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResponseFormat {
+    /// Anthropic JSON or SSE: relayed as is.
+    Anthropic,
+    /// AWS event-stream frames carrying Anthropic events (Bedrock streaming).
+    AwsEventStream,
+}
+
+/// One configured backend.
+///
+/// Only the identity methods are required. Every hook has a default that fits
+/// an Anthropic-compatible API; a provider overrides what differs, the way
+/// Bedrock overrides the URL, the body and authentication.
+pub trait Provider: Send + Sync + Debug {
+    /// The configured name (unique within a configuration).
+    fn name(&self) -> &str;
+    /// The configured `type`.
+    fn kind(&self) -> ProviderType;
+    /// Who runs the backend, for `/v1/models`' `owned_by`-style listings.
+    fn owner(&self) -> &'static str;
+    /// The base URL requests are sent to (no trailing slash).
+    fn base_url(&self) -> &str;
+    /// Models this provider serves, as configured.
+    fn models(&self) -> &[String];
+    /// Client model name -> upstream model name.
+    fn model_mapping(&self) -> &BTreeMap<String, String>;
+    /// Whether the provider has keys of its own (a pool); without, see [`Provider::passthrough_client_credentials`].
+    fn has_keys(&self) -> bool;
+
+    /// Whether a keyless provider forwards the client's own credentials.
+    /// True only for Anthropic: other backends would receive a credential
+    /// they cannot use and must not see.
+    fn passthrough_client_credentials(&self) -> bool {
+        false
+    }
+
+    /// Whether this provider can serve `endpoint`.
+    fn supports(&self, _endpoint: Endpoint) -> bool {
+        true
+    }
+
+    /// The model name to send upstream: the mapping's target, else the client's.
+    fn upstream_model<'a>(&'a self, client_model: &'a str) -> &'a str {
+        self.model_mapping()
+            .get(client_model)
+            .map_or(client_model, String::as_str)
+    }
+
+    /// Where the request goes: the base URL joined with the client's path and query.
+    fn upstream_uri(
+        &self,
+        request: &ClientRequest<'_>,
+        _upstream_model: &str,
+    ) -> Result<Uri, ProviderError> {
+        join_uri(self.name(), self.base_url(), request.path_and_query)
+    }
+
+    /// Whether a client header travels upstream. Credentials never do here
+    /// (transparent mode re-adds them in `authenticate`), nor hop-by-hop headers,
+    /// nor ones the relay recomputes.
+    fn forward_header(&self, name: &HeaderName) -> bool {
+        !(is_hop_by_hop(name)
+            || is_secret_header(name)
+            || matches!(name.as_str(), "host" | "content-length" | "accept-encoding")
+            || name.as_str().starts_with("x-cc-relay-"))
+    }
+
+    /// The body to send: the client's bytes, with only the model value replaced
+    /// when the mapping changes it.
+    fn transform_body(
+        &self,
+        request: &ClientRequest<'_>,
+        upstream_model: &str,
+    ) -> Result<Bytes, ProviderError> {
+        if upstream_model == request.summary.model {
+            return Ok(request.body.clone());
+        }
+        Ok(relay_core::rewrite_model(
+            request.body,
+            request.summary,
+            upstream_model,
+        ))
+    }
+
+    /// Adds credentials to the prepared request. The default sends a pool key as
+    /// `x-api-key`, and in transparent mode copies the client's own credentials.
+    fn authenticate<'a>(
+        &'a self,
+        request: &'a mut Request<Bytes>,
+        credential: Credential<'a>,
+        client_headers: &'a HeaderMap,
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(std::future::ready(default_credential(
+            self.name(),
+            request,
+            credential,
+            client_headers,
+        )))
+    }
+
+    /// How the response body of `endpoint` is encoded.
+    fn response_format(&self, _endpoint: Endpoint, _stream: bool) -> ResponseFormat {
+        ResponseFormat::Anthropic
+    }
+}
+
+/// Joins a base URL (which may carry a path prefix, such as `/api/anthropic`) with a client path.
+pub(crate) fn join_uri(
+    provider: &str,
+    base_url: &str,
+    path_and_query: &str,
+) -> Result<Uri, ProviderError> {
+    let joined = format!("{}{}", base_url.trim_end_matches('/'), path_and_query);
+    joined.parse::<Uri>().map_err(|err| ProviderError::Config {
+        provider: provider.to_owned(),
+        message: format!("base_url does not form a valid URL with {path_and_query}: {err}"),
+    })
+}
+
+/// Sets a credential header, marked sensitive so HTTP/2 HPACK never indexes it.
+pub(crate) fn set_secret_header(
+    provider: &str,
+    request: &mut Request<Bytes>,
+    name: &'static str,
+    value: &str,
+) -> Result<(), ProviderError> {
+    let mut value = HeaderValue::from_str(value).map_err(|_| ProviderError::Credentials {
+        provider: provider.to_owned(),
+        message: format!("the configured key is not a valid {name} header value"),
+    })?;
+    value.set_sensitive(true);
+    request
+        .headers_mut()
+        .insert(HeaderName::from_static(name), value);
+    Ok(())
+}
+
+/// The default credential rule: a pool key as `x-api-key`; in transparent
+/// mode, the client's own `x-api-key` / `Authorization`.
+pub(crate) fn default_credential(
+    provider: &str,
+    request: &mut Request<Bytes>,
+    credential: Credential<'_>,
+    client_headers: &HeaderMap,
+) -> Result<(), ProviderError> {
+    match credential {
+        Credential::Key(key) => set_secret_header(provider, request, "x-api-key", key.expose()),
+        Credential::ClientOwn => {
+            for name in [
+                http::header::AUTHORIZATION,
+                HeaderName::from_static("x-api-key"),
+            ] {
+                if let Some(value) = client_headers.get(&name) {
+                    let mut value = value.clone();
+                    value.set_sensitive(true);
+                    request.headers_mut().insert(name, value);
+                }
+            }
+            Ok(())
+        }
+        Credential::None => Ok(()),
+    }
+}
