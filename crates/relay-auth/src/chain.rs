@@ -90,10 +90,16 @@ impl AuthChain {
             .get(AUTHORIZATION)
             .and_then(|v| bearer_token(v.as_bytes()));
 
-        if let (Some(matcher), Some(presented)) = (&self.api_key, api_key) {
-            if matcher.matches(presented) {
+        if let Some(matcher) = &self.api_key {
+            if api_key.is_some_and(|presented| matcher.matches(presented)) {
                 return Ok(Grant {
                     relay_credentials: vec![X_API_KEY],
+                });
+            }
+            // Newer Anthropic SDKs send the API key as a bearer token; it is still the relay's key.
+            if bearer.is_some_and(|token| matcher.matches(token)) {
+                return Ok(Grant {
+                    relay_credentials: vec![AUTHORIZATION],
                 });
             }
         }
@@ -109,7 +115,7 @@ impl AuthChain {
             }
         }
         let bearer_allowed = !matches!(self.bearer, BearerRule::Refused);
-        if api_key.is_none() && (bearer.is_none() || !bearer_allowed) {
+        if api_key.is_none() && bearer.is_none() {
             Err(AuthError::Missing { bearer_allowed })
         } else {
             Err(AuthError::Invalid)
@@ -227,13 +233,20 @@ mod tests {
     }
 
     #[test]
-    fn bearer_refused_when_not_allowed() {
+    fn the_relay_key_is_accepted_as_a_bearer_token_and_consumed() {
+        let chain = AuthChain::from_config(&config(Some("k"), false, None), None);
+        let grant = chain
+            .check(&headers(&[("authorization", "Bearer k")]))
+            .unwrap();
+        assert_eq!(grant.relay_credentials, vec![AUTHORIZATION]);
+    }
+
+    #[test]
+    fn other_bearer_tokens_are_refused_when_bearer_is_not_allowed() {
         let chain = AuthChain::from_config(&config(Some("k"), false, None), None);
         assert_eq!(
-            chain.check(&headers(&[("authorization", "Bearer k")])),
-            Err(AuthError::Missing {
-                bearer_allowed: false
-            })
+            chain.check(&headers(&[("authorization", "Bearer other")])),
+            Err(AuthError::Invalid)
         );
     }
 

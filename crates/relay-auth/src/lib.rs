@@ -2,7 +2,8 @@
 //!
 //! Decides whether a client may use the relay: an `x-api-key` and/or an
 //! `Authorization: Bearer` token, each checked against a configured secret in
-//! constant time (or, for bearer tokens, accepted as the client's own upstream
+//! constant time (the relay's API key is accepted in either header, since
+//! newer Anthropic SDKs send keys as bearer tokens) (or, for bearer tokens, accepted as the client's own upstream
 //! credential). The result also says which headers held *relay* credentials,
 //! so the server can make sure they are never forwarded upstream.
 //!

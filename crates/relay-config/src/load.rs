@@ -159,6 +159,7 @@ fn clear_empty_secret(value: &mut Option<Secret>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schema::{CacheMode, LogLevel};
 
     fn no_env(_: &str) -> Option<String> {
         None
@@ -216,5 +217,43 @@ mod tests {
         assert!(err.to_string().contains("line"), "{err}");
         let err = load_str("[server\n", Format::Toml, &no_env).unwrap_err();
         assert!(err.to_string().contains("line 1"), "{err}");
+    }
+
+    #[test]
+    fn go_compatibility_keys_are_accepted() {
+        let text = "server: { api_key: legacy, auth: { allow_subscription: true } }\n\
+                    cache: { mode: single, ristretto: { num_counters: 1000000, max_cost: 104857600, buffer_items: 64 } }\n\
+                    logging: { pretty: true, format: console, level: warning, debug_options: { log_tls_metrics: true } }\n\
+                    providers: [ { name: a, pooling: { enabled: true, strategy: round_robin }, keys: [ { key: k, tpm_limit: 9, priority: 2, weight: 3 } ] } ]";
+        let config = load_str(text, Format::Yaml, &no_env).unwrap();
+        assert_eq!(config.server.api_key.unwrap().expose(), "legacy");
+        assert_eq!(config.cache.mode, Some(CacheMode::Single));
+        assert_eq!(config.logging.level, LogLevel::Warn);
+        assert_eq!(
+            (
+                config.providers[0].effective_priority(),
+                config.providers[0].effective_weight()
+            ),
+            (2, 3)
+        );
+    }
+
+    #[test]
+    fn the_documented_examples_load() {
+        let docs = include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../docs/configuration.md"
+        ));
+        let block = |lang: &str, nth_from_end: usize| {
+            let fence = format!("```{lang}\n");
+            let start = docs.rmatch_indices(&fence).nth(nth_from_end).unwrap().0 + fence.len();
+            &docs[start..start + docs[start..].find("```").unwrap()]
+        };
+        let env = |name: &str| name.contains("API_KEY").then(|| format!("{name}-value"));
+        let config = load_str(block("yaml", 0), Format::Yaml, &env).unwrap();
+        assert_eq!(config.providers[0].keys[1].rpm_limit, 50);
+        let yaml = load_str(block("yaml", 1), Format::Yaml, &env).unwrap();
+        let toml = load_str(block("toml", 0), Format::Toml, &env).unwrap();
+        assert_eq!(yaml, toml);
     }
 }

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use relay_config::{
-    CacheMode, Config, ConfigError, Format, LogFormat, LogLevel, ProviderType, RoutingStrategy,
-    STARTER_CONFIG, load_file, load_str, transparent_default, validate,
+    Config, ConfigError, Format, LogFormat, LogLevel, ProviderType, RoutingStrategy,
+    STARTER_CONFIG, load_file, load_str,
 };
 
 const ISSUE_YAML: &str = r#"
@@ -399,32 +399,4 @@ fn shipped_example_files_are_valid() {
     // Without their variables, they say which are missing.
     let err = load_str(&shipped("example.yaml"), Format::Yaml, &env(&[])).unwrap_err();
     assert_eq!(err.problems().len(), 4, "{err}");
-}
-
-#[test]
-fn go_compatibility_keys_are_accepted() {
-    let text = "server: { api_key: legacy, auth: { allow_subscription: true } }\n\
-                cache: { mode: single, ristretto: { num_counters: 1000000, max_cost: 104857600, buffer_items: 64 } }\n\
-                logging: { pretty: true, format: console, level: warning, debug_options: { log_tls_metrics: true } }\n\
-                providers: [ { name: a, pooling: { enabled: true, strategy: round_robin }, keys: [ { key: k, tpm_limit: 9, priority: 2, weight: 3 } ] } ]";
-    let config = yaml(text).unwrap();
-    assert_eq!(config.server.api_key.unwrap().expose(), "legacy");
-    assert_eq!(config.cache.mode, Some(CacheMode::Single));
-    assert_eq!(config.logging.level, LogLevel::Warn);
-    assert_eq!(
-        (
-            config.providers[0].effective_priority(),
-            config.providers[0].effective_weight()
-        ),
-        (2, 3)
-    );
-}
-
-#[test]
-fn transparent_default_validates() {
-    assert!(validate(&transparent_default()).is_empty());
-    assert_eq!(
-        transparent_default().providers[0].base_url.as_deref(),
-        Some("https://api.anthropic.com")
-    );
 }

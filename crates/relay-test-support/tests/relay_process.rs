@@ -19,14 +19,14 @@ fn script(dir: &TempDir, body: &str) -> std::io::Result<PathBuf> {
 }
 
 const WELL_BEHAVED: &str = r#"
+trap 'echo "got TERM" >&2; exit 3' TERM
+trap 'echo "got HUP" >&2' HUP
 echo "args: $*" >&2
 echo "home: $HOME" >&2
 echo "xdg: $XDG_CONFIG_HOME" >&2
 echo "config-env: ${CC_RELAY_CONFIG:-unset}" >&2
 echo "extra: $EXTRA"
 echo "cc-relay listening on http://127.0.0.1:4321"
-trap 'echo "got TERM" >&2; exit 3' TERM
-trap 'echo "got HUP" >&2' HUP
 while true; do sleep 0.05; done
 "#;
 
