@@ -25,10 +25,10 @@ mod validate;
 pub use error::{ConfigError, Problem};
 pub use load::{Format, load_file, load_str, transparent_default};
 pub use schema::{
-    AuthConfig, CacheConfig, CacheMode, CircuitBreakerConfig, Config, DebugOptions,
-    HealthCheckConfig, HealthConfig, KeyConfig, LogFormat, LogLevel, LoggingConfig, OlricConfig,
-    PoolStrategy, PoolingConfig, ProviderConfig, ProviderType, RistrettoConfig, RoutingConfig,
-    RoutingStrategy, ServerConfig,
+    AffinityConfig, AuthConfig, CacheConfig, CacheMode, CircuitBreakerConfig, Config, CostConfig,
+    DebugOptions, HealthCheckConfig, HealthConfig, KeyConfig, LogFormat, LogLevel, LoggingConfig,
+    ModelCost, OlricConfig, PoolStrategy, PoolingConfig, ProviderConfig, ProviderType,
+    RistrettoConfig, RoutingConfig, RoutingStrategy, ServerConfig,
 };
 pub use validate::validate;
 

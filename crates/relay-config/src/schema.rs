@@ -11,7 +11,7 @@ use relay_core::Secret;
 use serde::Deserialize;
 
 /// The whole file.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct Config {
     pub server: ServerConfig,
@@ -95,6 +95,31 @@ pub struct RoutingConfig {
     pub model_mapping: BTreeMap<String, String>,
     /// `model_based`: provider for models no prefix matches.
     pub default_provider: Option<String>,
+    /// Keeping a conversation on the provider and key that served it before.
+    pub affinity: AffinityConfig,
+}
+
+/// `routing.affinity`: conversations (Claude Code's `x-claude-code-session-id`,
+/// or the session in `metadata.user_id`) stay on one provider and key while it
+/// can serve them, so thinking signatures stay valid and prompt caches warm.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct AffinityConfig {
+    pub enabled: bool,
+    /// How long an idle conversation is remembered.
+    pub ttl_ms: u64,
+    /// How many conversations are remembered at most.
+    pub max_entries: u64,
+}
+
+impl Default for AffinityConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            ttl_ms: 3_600_000,
+            max_entries: 10_000,
+        }
+    }
 }
 
 impl Default for RoutingConfig {
@@ -106,6 +131,7 @@ impl Default for RoutingConfig {
             debug: false,
             model_mapping: BTreeMap::new(),
             default_provider: None,
+            affinity: AffinityConfig::default(),
         }
     }
 }
@@ -145,7 +171,7 @@ impl RoutingStrategy {
 }
 
 /// One entry of `providers:`.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct ProviderConfig {
     pub name: String,
@@ -164,6 +190,8 @@ pub struct ProviderConfig {
     pub priority: Option<u32>,
     /// Share for weighted strategies. Unset: the first key's, else 1.
     pub weight: Option<u32>,
+    /// Prices for `cost_based` routing.
+    pub cost: Option<CostConfig>,
 
     // Cloud providers (see docs/providers.md).
     pub aws_region: Option<String>,
@@ -190,6 +218,7 @@ impl Default for ProviderConfig {
             pooling: PoolingConfig::default(),
             priority: None,
             weight: None,
+            cost: None,
             aws_region: None,
             aws_access_key_id: None,
             aws_secret_access_key: None,
@@ -216,6 +245,38 @@ impl ProviderConfig {
         self.weight
             .or_else(|| self.keys.first().and_then(|k| k.weight))
             .unwrap_or(1)
+    }
+}
+
+/// `providers[].cost`: prices in US dollars per million tokens, used by
+/// `cost_based` routing. `models` overrides the prices for model-name prefixes
+/// (longest prefix wins), matched against the client's model name.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct CostConfig {
+    pub input_per_mtok: f64,
+    pub output_per_mtok: f64,
+    pub models: BTreeMap<String, ModelCost>,
+}
+
+/// One entry of `providers[].cost.models`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct ModelCost {
+    pub input_per_mtok: f64,
+    pub output_per_mtok: f64,
+}
+
+impl CostConfig {
+    /// The (input, output) prices for a model.
+    pub fn prices_for(&self, model: &str) -> (f64, f64) {
+        self.models
+            .iter()
+            .filter(|(prefix, _)| model.starts_with(prefix.as_str()))
+            .max_by_key(|(prefix, _)| prefix.len())
+            .map_or((self.input_per_mtok, self.output_per_mtok), |(_, c)| {
+                (c.input_per_mtok, c.output_per_mtok)
+            })
     }
 }
 

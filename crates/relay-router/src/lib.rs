@@ -10,8 +10,11 @@
 //!
 //! Depends on `relay-core` and `relay-config` only.
 
+mod health;
 mod plan;
+mod pool;
 mod router;
+mod strategy;
 
 pub use plan::{Attempt, Plan};
 pub use router::{RouteError, RouteRequest, Router, Target};

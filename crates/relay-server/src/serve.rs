@@ -12,10 +12,9 @@ use hyper_util::service::TowerToHyperService;
 use relay_config::Config;
 use tokio::net::TcpListener;
 
-use crate::runtime::{PrepareError, Runtime};
+use crate::runtime::PrepareError;
 use crate::service::relay_service;
 use crate::state::AppState;
-use crate::upstream::UpstreamClient;
 
 /// How long a client may take to send its request headers (slow-loris guard).
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
@@ -47,12 +46,10 @@ impl Server {
         let address = config.server.listen.clone();
         let enable_http2 = config.server.enable_http2;
         let shutdown_timeout = Duration::from_millis(config.server.shutdown_timeout_ms);
-        let upstream = UpstreamClient::new(Duration::from_millis(config.server.connect_timeout_ms));
-        let runtime = Runtime::prepare(config)?;
+        let state = Arc::new(AppState::new(config)?);
         let listener = TcpListener::bind(&address)
             .await
             .map_err(|source| ServerError::Bind { address, source })?;
-        let state = Arc::new(AppState::new(runtime, upstream));
         Ok(Self {
             listener,
             state,

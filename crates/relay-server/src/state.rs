@@ -2,11 +2,12 @@
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use arc_swap::ArcSwap;
+use relay_config::Config;
 
-use crate::runtime::Runtime;
+use crate::runtime::{PrepareError, Runtime};
 use crate::upstream::UpstreamClient;
 
 /// What outlives a configuration: the current snapshot, the upstream
@@ -22,14 +23,17 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(runtime: Runtime, upstream: UpstreamClient) -> Self {
-        Self {
+    /// Prepares the first configuration.
+    pub fn new(config: Config) -> Result<Self, PrepareError> {
+        let upstream = UpstreamClient::new(Duration::from_millis(config.server.connect_timeout_ms));
+        let runtime = Runtime::prepare(config)?;
+        Ok(Self {
             runtime: ArcSwap::from_pointee(runtime),
             upstream,
             in_flight: AtomicUsize::new(0),
             started: Instant::now(),
             started_at: SystemTime::now(),
-        }
+        })
     }
 
     /// The snapshot a new request should use.
@@ -37,7 +41,14 @@ impl AppState {
         self.runtime.load_full()
     }
 
-    /// Publishes a prepared runtime. Requests already running keep theirs.
+    /// Step one of a reload: builds everything `config` needs, sharing the
+    /// state that outlives configurations. May fail; changes nothing.
+    pub fn prepare(&self, config: Config) -> Result<Runtime, PrepareError> {
+        Runtime::prepare(config)
+    }
+
+    /// Step two of a reload: publishes a prepared runtime. Cannot fail.
+    /// Requests already running keep the snapshot they started with.
     pub fn swap(&self, runtime: Runtime) {
         self.runtime.store(Arc::new(runtime));
     }

@@ -35,6 +35,11 @@ pub struct RequestSummary {
     pub metadata_user_id: Option<String>,
     /// A top-level `thinking` that is neither null nor `{"type": "disabled"}`.
     pub has_thinking: bool,
+    /// Top-level `max_tokens`, when a non-negative integer: the output budget
+    /// rate limiters reserve before the real usage is known.
+    pub max_tokens: Option<u64>,
+    /// Byte range of the top-level `messages` value, when present.
+    pub messages_span: Option<Range<usize>>,
 }
 
 /// Validates `body` as JSON and extracts the [`RequestSummary`].
@@ -54,6 +59,8 @@ pub fn inspect_request(body: &[u8]) -> Result<RequestSummary, InspectError> {
         stream: decode_stream(fields.stream)?,
         metadata_user_id: fields.metadata.and_then(metadata_user_id),
         has_thinking: fields.thinking.is_some_and(thinking_enabled),
+        max_tokens: fields.max_tokens.and_then(|raw| raw.get().parse().ok()),
+        messages_span: fields.messages.and_then(|raw| span_in(body, raw.get())),
     })
 }
 
@@ -160,6 +167,8 @@ enum TopLevelKey {
     Stream,
     Metadata,
     Thinking,
+    MaxTokens,
+    Messages,
     #[serde(other)]
     Other,
 }
@@ -170,6 +179,8 @@ struct TopLevelFields<'a> {
     stream: Option<&'a RawValue>,
     metadata: Option<&'a RawValue>,
     thinking: Option<&'a RawValue>,
+    max_tokens: Option<&'a RawValue>,
+    messages: Option<&'a RawValue>,
 }
 
 /// Accepts any JSON document so that a valid non-object is told apart from
@@ -191,6 +202,8 @@ impl<'de> Visitor<'de> for TopLevelVisitor {
                 TopLevelKey::Stream => &mut fields.stream,
                 TopLevelKey::Metadata => &mut fields.metadata,
                 TopLevelKey::Thinking => &mut fields.thinking,
+                TopLevelKey::MaxTokens => &mut fields.max_tokens,
+                TopLevelKey::Messages => &mut fields.messages,
                 TopLevelKey::Other => {
                     map.next_value::<IgnoredAny>()?;
                     continue;

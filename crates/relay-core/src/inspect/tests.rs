@@ -309,3 +309,15 @@ proptest! {
         prop_assert_eq!(serde_json::from_slice::<Value>(&rewritten).unwrap(), expected);
     }
 }
+
+#[test]
+fn max_tokens_and_messages_span_are_found() {
+    let body = br#"{"model":"m","max_tokens":1024,"messages":[{"role":"user","content":"hi"}]}"#;
+    let summary = inspect_request(body).unwrap();
+    assert_eq!(summary.max_tokens, Some(1024));
+    let span = summary.messages_span.clone().unwrap();
+    assert_eq!(&body[span], br#"[{"role":"user","content":"hi"}]"#);
+    let without = inspect_request(br#"{"model":"m","max_tokens":-3}"#).unwrap();
+    assert_eq!(without.max_tokens, None);
+    assert_eq!(without.messages_span, None);
+}

@@ -1,0 +1,1 @@
+//! Provider health: circuit breakers, in-flight counts and latency, shared across reloads.

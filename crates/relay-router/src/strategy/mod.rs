@@ -1,0 +1,1 @@
+//! Provider selection strategies: the order in which a request tries providers.
