@@ -12,12 +12,14 @@
 
 mod anthropic_compatible;
 mod build;
+mod decoder;
 mod error;
 mod provider;
 mod request;
 
 pub use anthropic_compatible::{AnthropicCompatible, Flavor};
 pub use build::build_provider;
+pub use decoder::{DecodeError, ResponseDecoder};
 pub use error::ProviderError;
-pub use provider::{BoxFuture, Credential, Endpoint, Provider, ResponseFormat};
+pub use provider::{BoxFuture, Credential, Endpoint, Provider};
 pub use request::{ClientRequest, prepare_request};

@@ -6,10 +6,11 @@ use std::future::Future;
 use std::pin::Pin;
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderName, HeaderValue, Request, Uri};
+use http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode, Uri};
 use relay_config::ProviderType;
 use relay_core::{Secret, is_hop_by_hop, is_secret_header};
 
+use crate::decoder::ResponseDecoder;
 use crate::error::ProviderError;
 use crate::request::ClientRequest;
 
@@ -44,15 +45,6 @@ pub enum Credential<'a> {
     ClientOwn,
     /// Nothing to add (a local backend that needs no key).
     None,
-}
-
-/// How an upstream response body is encoded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ResponseFormat {
-    /// Anthropic JSON or SSE: relayed as is.
-    Anthropic,
-    /// AWS event-stream frames carrying Anthropic events (Bedrock streaming).
-    AwsEventStream,
 }
 
 /// One configured backend.
@@ -147,9 +139,22 @@ pub trait Provider: Send + Sync + Debug {
         )))
     }
 
-    /// How the response body of `endpoint` is encoded.
-    fn response_format(&self, _endpoint: Endpoint, _stream: bool) -> ResponseFormat {
-        ResponseFormat::Anthropic
+    /// A decoder for the response body when the backend does not answer in
+    /// Anthropic's wire format (Bedrock's event stream). `None`: relayed as is.
+    fn response_decoder(
+        &self,
+        _endpoint: Endpoint,
+        _stream: bool,
+    ) -> Option<Box<dyn ResponseDecoder>> {
+        None
+    }
+
+    /// Turns an upstream error response (non-2xx, body complete) into the
+    /// Anthropic error shape, so clients and failover see one vocabulary.
+    /// The default keeps it unchanged: Anthropic-compatible backends already
+    /// answer in that shape.
+    fn translate_error(&self, status: StatusCode, body: Bytes) -> (StatusCode, Bytes) {
+        (status, body)
     }
 }
 

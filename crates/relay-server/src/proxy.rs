@@ -9,7 +9,9 @@ use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use relay_auth::Grant;
 use relay_core::{ApiError, inspect_request};
-use relay_providers::{ClientRequest, Credential, Endpoint, Provider, prepare_request};
+use relay_providers::{
+    ClientRequest, Credential, Endpoint, Provider, ResponseDecoder, prepare_request,
+};
 use relay_router::RouteRequest;
 
 use crate::body::RelayBody;
@@ -74,7 +76,14 @@ pub async fn relay(
         let upstream_request = prepare_request(provider.as_ref(), &client, credential).await?;
         tracing::debug!(provider = %attempt.provider, uri = %upstream_request.uri(), "sending upstream");
         match state.upstream.send(upstream_request, header_timeout).await {
-            Ok(response) => return Ok(relay_response(response, idle_timeout, route)),
+            Ok(response) => {
+                let decoder = response
+                    .status()
+                    .is_success()
+                    .then(|| provider.response_decoder(endpoint, summary.stream))
+                    .flatten();
+                return Ok(relay_response(response, decoder, idle_timeout, route));
+            }
             // Nothing reached the client yet, so the next attempt (if any) may still serve it.
             Err(err) => {
                 tracing::warn!(provider = %attempt.provider, error = %err, "upstream attempt failed");
@@ -125,10 +134,12 @@ async fn read_body(body: Incoming, headers: &HeaderMap, limit: u64) -> Result<By
 /// ones), SSE anti-buffering headers, and the body streamed through.
 fn relay_response(
     upstream: Response<Incoming>,
+    decoder: Option<Box<dyn ResponseDecoder>>,
     idle_timeout: Duration,
     route: RouteInfo,
 ) -> Response<RelayBody> {
     let (parts, body) = upstream.into_parts();
+    let decoded = decoder.is_some();
     let is_sse = parts
         .headers
         .get(header::CONTENT_TYPE)
@@ -141,7 +152,9 @@ fn relay_response(
 
     let mut headers = HeaderMap::with_capacity(parts.headers.len() + 3);
     for (name, value) in &parts.headers {
-        if relay_core::is_hop_by_hop(name) || (is_sse && name == header::CONTENT_LENGTH) {
+        let replaced = decoded && name == header::CONTENT_TYPE;
+        if replaced || relay_core::is_hop_by_hop(name) || (is_sse && name == header::CONTENT_LENGTH)
+        {
             continue;
         }
         headers.append(name.clone(), value.clone());
@@ -153,7 +166,7 @@ fn relay_response(
         );
         headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
     }
-    let body = UpstreamBody::new(body, idle_timeout, is_sse);
+    let body = UpstreamBody::new(body, idle_timeout, is_sse, decoder);
     let mut response = Response::new(http_body_util::BodyExt::boxed_unsync(body));
     *response.status_mut() = parts.status;
     *response.headers_mut() = headers;

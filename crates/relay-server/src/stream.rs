@@ -18,6 +18,7 @@ use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
 use pin_project_lite::pin_project;
 use relay_core::{ApiError, SseSplitter};
+use relay_providers::{DecodeError, ResponseDecoder};
 use tokio::time::{Instant, Sleep};
 
 use crate::body::BodyError;
@@ -35,17 +36,27 @@ pin_project! {
         idle_timeout: Duration,
         // Present for `text/event-stream` responses: output is cut at event boundaries.
         sse: Option<SseSplitter>,
+        // Present when the backend's wire format must be turned into Anthropic's first.
+        decoder: Option<Box<dyn ResponseDecoder>>,
         finished: bool,
     }
 }
 
 impl UpstreamBody {
-    pub fn new(inner: Incoming, idle_timeout: Duration, is_sse: bool) -> Self {
+    /// `decoder` output is SSE, so a decoded body is always treated as an event stream.
+    pub fn new(
+        inner: Incoming,
+        idle_timeout: Duration,
+        is_sse: bool,
+        decoder: Option<Box<dyn ResponseDecoder>>,
+    ) -> Self {
+        let is_sse = is_sse || decoder.is_some();
         Self {
             inner,
             idle: tokio::time::sleep(idle_timeout),
             idle_timeout,
             sse: is_sse.then(|| SseSplitter::new(MAX_PENDING_EVENT_BYTES)),
+            decoder,
             finished: false,
         }
     }
@@ -60,6 +71,8 @@ pub enum StreamError {
     Idle(Duration),
     #[error("the upstream sent an SSE event larger than {0} bytes")]
     EventTooLarge(usize),
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
 }
 
 impl Body for UpstreamBody {
@@ -88,24 +101,41 @@ impl Body for UpstreamBody {
                 .reset(Instant::now() + *this.idle_timeout);
             match frame {
                 None => {
+                    let decoded_tail = match this.decoder.as_mut().map(|d| d.finish()) {
+                        Some(Err(err)) => {
+                            return Poll::Ready(fail(this.finished, true, err.into()));
+                        }
+                        Some(Ok(tail)) => tail,
+                        None => Bytes::new(),
+                    };
                     *this.finished = true;
                     // An upstream that ends without a final blank line still gets every byte relayed.
-                    let tail = this
-                        .sse
-                        .as_mut()
-                        .map(SseSplitter::take_pending)
-                        .filter(|tail| !tail.is_empty());
-                    return Poll::Ready(tail.map(|tail| Ok(Frame::data(tail))));
+                    let tail = match this.sse.as_mut() {
+                        Some(splitter) => {
+                            let mut tail = splitter.take_pending().to_vec();
+                            tail.extend_from_slice(&decoded_tail);
+                            Bytes::from(tail)
+                        }
+                        None => decoded_tail,
+                    };
+                    return Poll::Ready((!tail.is_empty()).then(|| Ok(Frame::data(tail))));
                 }
                 Some(Err(err)) => {
                     let error = StreamError::Upstream(err.to_string());
                     return Poll::Ready(fail(this.finished, this.sse.is_some(), error));
                 }
                 Some(Ok(frame)) => {
-                    let data = match frame.into_data() {
+                    let mut data = match frame.into_data() {
                         Ok(data) => data,
                         Err(trailers) => return Poll::Ready(Some(Ok(trailers))),
                     };
+                    if let Some(decoder) = this.decoder.as_mut() {
+                        data = match decoder.decode(data) {
+                            Ok(decoded) if decoded.is_empty() => continue,
+                            Ok(decoded) => decoded,
+                            Err(err) => return Poll::Ready(fail(this.finished, true, err.into())),
+                        };
+                    }
                     let Some(splitter) = this.sse.as_mut() else {
                         return Poll::Ready(Some(Ok(Frame::data(data))));
                     };
