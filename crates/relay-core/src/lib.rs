@@ -16,9 +16,13 @@ mod headers;
 mod inspect;
 mod secret;
 mod sse;
+mod thinking;
 
 pub use error::{ApiError, ErrorType, Fault};
 pub use headers::{CLAUDE_CODE_SESSION_ID, REDACTED, REQUEST_ID, is_hop_by_hop, is_secret_header};
 pub use inspect::{InspectError, RequestSummary, inspect_request, rewrite_model};
 pub use secret::Secret;
 pub use sse::{SseError, SseEvent, SseParser, SseSplitter};
+pub use thinking::{
+    SignatureId, ThinkingRewrite, drop_foreign_thinking, may_carry_thinking, response_signatures,
+};
