@@ -138,3 +138,163 @@ impl Provider for AnthropicCompatible {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ClientRequest, Endpoint, prepare_request};
+    use http::HeaderValue;
+    use relay_config::KeyConfig;
+    use relay_core::{Secret, inspect_request};
+
+    fn config(kind: ProviderType, base_url: Option<&str>) -> ProviderConfig {
+        ProviderConfig {
+            name: "p".into(),
+            kind,
+            base_url: base_url.map(Into::into),
+            keys: vec![KeyConfig {
+                key: Secret::new("sk-pool"),
+                ..KeyConfig::default()
+            }],
+            model_mapping: [("claude-sonnet-4-5".to_owned(), "glm-4.6".to_owned())].into(),
+            ..ProviderConfig::default()
+        }
+    }
+
+    fn client_headers() -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for (name, value) in [
+            ("x-api-key", "client-key"),
+            ("authorization", "Bearer client-token"),
+            ("anthropic-version", "2023-06-01"),
+            ("anthropic-beta", "interleaved-thinking-2025-05-14"),
+            ("connection", "keep-alive"),
+            ("host", "127.0.0.1:8787"),
+            ("content-length", "10"),
+            ("accept-encoding", "gzip"),
+            ("x-cc-relay-debug", "1"),
+            ("x-claude-code-session-id", "abc"),
+        ] {
+            headers.insert(
+                http::HeaderName::from_static(name),
+                HeaderValue::from_static(value),
+            );
+        }
+        headers
+    }
+
+    async fn prepare(
+        flavor: Flavor,
+        base_url: Option<&str>,
+        credential: Credential<'_>,
+    ) -> Request<Bytes> {
+        let provider = AnthropicCompatible::new(flavor, &config(flavor.kind(), base_url));
+        let body = Bytes::from_static(br#"{"model":"claude-sonnet-4-5","messages":[]}"#);
+        let summary = inspect_request(&body).unwrap();
+        let headers = client_headers();
+        let client = ClientRequest {
+            endpoint: Endpoint::Messages,
+            path_and_query: "/v1/messages?beta=true",
+            headers: &headers,
+            body: &body,
+            summary: &summary,
+        };
+        prepare_request(&provider, &client, credential)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn urls_keep_the_base_path_and_the_client_query() {
+        let request = prepare(Flavor::Zai, None, Credential::None).await;
+        assert_eq!(
+            request.uri(),
+            "https://api.z.ai/api/anthropic/v1/messages?beta=true"
+        );
+        let request = prepare(
+            Flavor::Anthropic,
+            Some("http://127.0.0.1:9/prefix/"),
+            Credential::None,
+        )
+        .await;
+        assert_eq!(
+            request.uri(),
+            "http://127.0.0.1:9/prefix/v1/messages?beta=true"
+        );
+    }
+
+    #[tokio::test]
+    async fn only_end_to_end_headers_travel_and_client_credentials_never_do() {
+        let key = Secret::new("sk-pool");
+        let request = prepare(Flavor::Anthropic, None, Credential::Key(&key)).await;
+        let headers = request.headers();
+        assert_eq!(headers["anthropic-version"], "2023-06-01");
+        assert_eq!(headers["anthropic-beta"], "interleaved-thinking-2025-05-14");
+        assert_eq!(headers["x-claude-code-session-id"], "abc");
+        for dropped in [
+            "connection",
+            "host",
+            "content-length",
+            "accept-encoding",
+            "x-cc-relay-debug",
+            "authorization",
+        ] {
+            assert!(
+                !headers.contains_key(dropped),
+                "{dropped} must not be forwarded"
+            );
+        }
+        assert_eq!(headers["x-api-key"], "sk-pool");
+        assert!(
+            headers["x-api-key"].is_sensitive(),
+            "keys are never HPACK-indexed"
+        );
+    }
+
+    #[tokio::test]
+    async fn bearer_backends_get_the_key_as_a_bearer_token() {
+        let key = Secret::new("sk-pool");
+        for flavor in [Flavor::Zai, Flavor::Minimax, Flavor::Ollama] {
+            let request = prepare(flavor, None, Credential::Key(&key)).await;
+            assert_eq!(
+                request.headers()["authorization"],
+                "Bearer sk-pool",
+                "{flavor:?}"
+            );
+            assert!(!request.headers().contains_key("x-api-key"), "{flavor:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn transparent_mode_copies_the_clients_own_credentials() {
+        let request = prepare(Flavor::Anthropic, None, Credential::ClientOwn).await;
+        assert_eq!(request.headers()["x-api-key"], "client-key");
+        assert_eq!(request.headers()["authorization"], "Bearer client-token");
+        let provider = AnthropicCompatible::new(Flavor::Zai, &config(ProviderType::Zai, None));
+        assert!(
+            !provider.passthrough_client_credentials(),
+            "only Anthropic may see a client's Anthropic key"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_mapping_rewrites_only_the_model() {
+        let request = prepare(Flavor::Zai, None, Credential::None).await;
+        assert_eq!(
+            request.body().as_ref(),
+            br#"{"model":"glm-4.6","messages":[]}"#
+        );
+    }
+
+    #[test]
+    fn defaults_per_flavor() {
+        let ollama = AnthropicCompatible::new(Flavor::Ollama, &config(ProviderType::Ollama, None));
+        assert_eq!(ollama.base_url(), "http://localhost:11434");
+        assert_eq!(ollama.owner(), "ollama");
+        let minimax =
+            AnthropicCompatible::new(Flavor::Minimax, &config(ProviderType::Minimax, None));
+        assert_eq!(minimax.base_url(), "https://api.minimax.io/anthropic");
+        assert_eq!(minimax.upstream_model("claude-sonnet-4-5"), "glm-4.6");
+        assert_eq!(minimax.upstream_model("other"), "other");
+    }
+}
