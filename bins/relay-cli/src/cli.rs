@@ -56,6 +56,9 @@ pub struct ServeArgs {
     /// Debug logging with request bodies (truncated) and response headers. Secrets stay redacted.
     #[arg(long)]
     pub debug: bool,
+    /// Do not watch the configuration file for changes; SIGHUP still reloads it.
+    #[arg(long)]
+    pub no_watch: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]

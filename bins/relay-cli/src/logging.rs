@@ -1,13 +1,24 @@
 //! Log output: level, format (pretty or JSON) and destination from
 //! `logging:`, with `RUST_LOG` taking precedence when set.
+//!
+//! The level filter sits behind a `tracing_subscriber::reload` layer so a
+//! configuration reload can change it ([`LogControl::apply`]). The format, the
+//! destination and colours are fixed when the subscriber is installed:
+//! [`RESTART_ONLY`] names them for the reloader, which logs a change as
+//! needing a restart. The debug options (`logging.debug_options`) are read
+//! from each request's configuration snapshot, so they follow reloads without
+//! help from here.
 
 use std::fs::OpenOptions;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::Context as _;
-use relay_config::{LogFormat, LoggingConfig};
-use tracing_subscriber::EnvFilter;
+use relay_config::{Config, LogFormat, LogLevel, LoggingConfig};
+use relay_server::SettingValue;
 use tracing_subscriber::fmt::writer::BoxMakeWriter;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+use tracing_subscriber::{EnvFilter, Layer as _, Registry, reload};
 
 /// Targets logged at the configured level; everything else (dependencies) only at `warn`.
 const OUR_TARGETS: &[&str] = &[
@@ -20,19 +31,75 @@ const OUR_TARGETS: &[&str] = &[
     "relay_server",
 ];
 
-fn default_directives(level: &str) -> String {
+/// The `logging:` settings only a restart applies.
+pub const RESTART_ONLY: [(&str, SettingValue); 3] = [
+    ("logging.format", |c| {
+        format_name(c.logging.format).to_owned()
+    }),
+    ("logging.output", |c| c.logging.output.clone()),
+    ("logging.pretty", |c| c.logging.pretty.to_string()),
+];
+
+fn format_name(format: LogFormat) -> &'static str {
+    match format {
+        LogFormat::Pretty => "pretty",
+        LogFormat::Json => "json",
+    }
+}
+
+fn default_directives(level: LogLevel) -> String {
     let mut directives = String::from("warn");
     for target in OUR_TARGETS {
-        directives.push_str(&format!(",{target}={level}"));
+        directives.push_str(&format!(",{target}={}", level.as_str()));
     }
     directives
 }
 
+/// Changes the installed subscriber's level after a reload.
+#[derive(Debug)]
+pub struct LogControl {
+    filter: reload::Handle<EnvFilter, Registry>,
+    /// `RUST_LOG` chose the filter at startup, and keeps choosing it.
+    from_env: bool,
+    level: Mutex<LogLevel>,
+}
+
+impl LogControl {
+    /// Applies `logging.level` if it changed; logs what happened.
+    pub fn apply(&self, config: &Config) {
+        let wanted = config.logging.level;
+        let mut level = self.level.lock().unwrap_or_else(PoisonError::into_inner);
+        if *level == wanted {
+            return;
+        }
+        let previous = std::mem::replace(&mut *level, wanted);
+        if self.from_env {
+            tracing::info!(
+                "logging.level changed from {} to {}, but RUST_LOG is set and takes precedence",
+                previous.as_str(),
+                wanted.as_str()
+            );
+            return;
+        }
+        match self
+            .filter
+            .reload(EnvFilter::new(default_directives(wanted)))
+        {
+            Ok(()) => tracing::info!(
+                "log level changed from {} to {}",
+                previous.as_str(),
+                wanted.as_str()
+            ),
+            Err(error) => tracing::warn!(%error, "could not change the log level"),
+        }
+    }
+}
+
 /// Installs the global subscriber.
-pub fn init(logging: &LoggingConfig) -> anyhow::Result<()> {
-    let filter = match std::env::var("RUST_LOG") {
-        Ok(directives) if !directives.is_empty() => EnvFilter::new(directives),
-        _ => EnvFilter::new(default_directives(logging.level.as_str())),
+pub fn init(logging: &LoggingConfig) -> anyhow::Result<Arc<LogControl>> {
+    let (filter, from_env) = match std::env::var("RUST_LOG") {
+        Ok(directives) if !directives.is_empty() => (EnvFilter::new(directives), true),
+        _ => (EnvFilter::new(default_directives(logging.level)), false),
     };
     let writer = match logging.output.as_str() {
         "stderr" | "" => BoxMakeWriter::new(std::io::stderr),
@@ -46,17 +113,26 @@ pub fn init(logging: &LoggingConfig) -> anyhow::Result<()> {
             BoxMakeWriter::new(Arc::new(file))
         }
     };
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let (filter, handle) = reload::Layer::new(filter);
+    let output = tracing_subscriber::fmt::layer()
         .with_writer(writer)
         .with_target(false);
-    let installed = match logging.format {
-        LogFormat::Json => builder
+    let output = match logging.format {
+        LogFormat::Json => output
             .json()
             .flatten_event(true)
             .with_current_span(true)
-            .try_init(),
-        LogFormat::Pretty => builder.with_ansi(logging.pretty).try_init(),
+            .boxed(),
+        LogFormat::Pretty => output.with_ansi(logging.pretty).boxed(),
     };
-    installed.map_err(|err| anyhow::anyhow!("could not set up logging: {err}"))
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(output)
+        .try_init()
+        .map_err(|err| anyhow::anyhow!("could not set up logging: {err}"))?;
+    Ok(Arc::new(LogControl {
+        filter: handle,
+        from_env,
+        level: Mutex::new(logging.level),
+    }))
 }

@@ -1,16 +1,22 @@
-//! `cc-relay serve`.
+//! `cc-relay serve`: the relay, reloading its configuration file when it
+//! changes (unless `--no-watch`) and on SIGHUP.
+
+use std::sync::Arc;
 
 use anyhow::Context as _;
-use relay_config::{LogFormat, LogLevel};
-use relay_server::Server;
+use relay_config::{Config, ConfigWatcher, LogFormat, LogLevel};
+use relay_server::{ReloadTrigger, Reloader, Server};
 
 use crate::cli::{LogFormatArg, LogLevelArg, ServeArgs};
-use crate::{config_path, logging, output};
+use crate::logging;
+use crate::{config_path, output};
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
-    let (mut config, source) = config_path::load(args.config.config.as_deref())?;
-    apply_overrides(&mut config, &args);
-    logging::init(&config.logging)?;
+    let (loaded, source) = config_path::load(args.config.config.as_deref())?;
+    let overrides = Overrides::from(&args);
+    let mut config = loaded.clone();
+    overrides.apply(&mut config);
+    let log_control = logging::init(&config.logging)?;
     match &source {
         Some(path) => tracing::info!(config = %path.display(), "configuration loaded"),
         None => tracing::info!(
@@ -27,6 +33,18 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         let address = server
             .local_addr()
             .context("could not read the bound address")?;
+        // Before the listening line, so whoever reads it can already send
+        // SIGHUP or rewrite the file.
+        let reloader = source.map(|path| {
+            let mut reloader = Reloader::new(server.state(), path, loaded)
+                .with_overrides(move |c| overrides.apply(c))
+                .on_applied(move |c| log_control.apply(c));
+            for (setting, value) in logging::RESTART_ONLY {
+                reloader = reloader.restart_only(setting, value);
+            }
+            Arc::new(reloader)
+        });
+        start_reload_triggers(reloader, !args.no_watch);
         // Scripts and tests read this line to learn the port when listening on port 0.
         output::say(&format!("cc-relay listening on http://{address}"));
         tracing::info!(%address, "listening");
@@ -35,31 +53,115 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     })
 }
 
-fn apply_overrides(config: &mut relay_config::Config, args: &ServeArgs) {
-    if let Some(listen) = &args.listen {
-        config.server.listen.clone_from(listen);
+/// The `serve` flags that override the file: applied at startup and to every
+/// reloaded file, so a reload never undoes them.
+#[derive(Clone, Debug)]
+struct Overrides {
+    listen: Option<String>,
+    debug: bool,
+    log_level: Option<LogLevelArg>,
+    log_format: Option<LogFormatArg>,
+}
+
+impl From<&ServeArgs> for Overrides {
+    fn from(args: &ServeArgs) -> Self {
+        Self {
+            listen: args.listen.clone(),
+            debug: args.debug,
+            log_level: args.log_level,
+            log_format: args.log_format,
+        }
     }
-    if args.debug {
-        config.logging.level = LogLevel::Debug;
-        config.logging.debug_options.log_request_body = true;
-        config.logging.debug_options.log_response_headers = true;
-        config.routing.debug = true;
+}
+
+impl Overrides {
+    fn apply(&self, config: &mut Config) {
+        if let Some(listen) = &self.listen {
+            config.server.listen.clone_from(listen);
+        }
+        if self.debug {
+            config.logging.level = LogLevel::Debug;
+            config.logging.debug_options.log_request_body = true;
+            config.logging.debug_options.log_response_headers = true;
+            config.routing.debug = true;
+        }
+        if let Some(level) = self.log_level {
+            config.logging.level = match level {
+                LogLevelArg::Trace => LogLevel::Trace,
+                LogLevelArg::Debug => LogLevel::Debug,
+                LogLevelArg::Info => LogLevel::Info,
+                LogLevelArg::Warn => LogLevel::Warn,
+                LogLevelArg::Error => LogLevel::Error,
+            };
+        }
+        if let Some(format) = self.log_format {
+            config.logging.format = match format {
+                LogFormatArg::Pretty => LogFormat::Pretty,
+                LogFormatArg::Json => LogFormat::Json,
+            };
+        }
     }
-    if let Some(level) = args.log_level {
-        config.logging.level = match level {
-            LogLevelArg::Trace => LogLevel::Trace,
-            LogLevelArg::Debug => LogLevel::Debug,
-            LogLevelArg::Info => LogLevel::Info,
-            LogLevelArg::Warn => LogLevel::Warn,
-            LogLevelArg::Error => LogLevel::Error,
-        };
+}
+
+/// Starts the file watcher (when there is a file and `watch`) and the SIGHUP
+/// listener. SIGHUP is always handled: left to its default it would stop
+/// the relay.
+fn start_reload_triggers(reloader: Option<Arc<Reloader>>, watch: bool) {
+    match (&reloader, watch) {
+        (Some(reloader), true) => match ConfigWatcher::new(reloader.path()) {
+            Ok(watcher) => {
+                tracing::info!(
+                    config = %watcher.path().display(),
+                    debounce = ?watcher.debounce(),
+                    "watching the configuration file; SIGHUP also reloads it"
+                );
+                tokio::spawn(reload_on_change(watcher, Arc::clone(reloader)));
+            }
+            Err(error) => tracing::warn!(
+                %error,
+                "cannot watch the configuration file: reload it with SIGHUP"
+            ),
+        },
+        (Some(reloader), false) => tracing::info!(
+            config = %reloader.path().display(),
+            "not watching the configuration file (--no-watch): reload it with SIGHUP"
+        ),
+        (None, _) => tracing::info!(
+            "no configuration file: nothing to watch, and SIGHUP has nothing to reload"
+        ),
     }
-    if let Some(format) = args.log_format {
-        config.logging.format = match format {
-            LogFormatArg::Pretty => LogFormat::Pretty,
-            LogFormatArg::Json => LogFormat::Json,
-        };
+    #[cfg(unix)]
+    reload_on_sighup(reloader);
+}
+
+async fn reload_on_change(mut watcher: ConfigWatcher, reloader: Arc<Reloader>) {
+    while watcher.changed().await.is_some() {
+        // The reloader logs the outcome, success or failure.
+        let _ = reloader.reload_on(ReloadTrigger::FileChange).await;
     }
+}
+
+#[cfg(unix)]
+fn reload_on_sighup(reloader: Option<Arc<Reloader>>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    // Registered now, not in the task, so SIGHUP is caught from this point on.
+    let mut hangup = match signal(SignalKind::hangup()) {
+        Ok(hangup) => hangup,
+        Err(error) => {
+            tracing::warn!(%error, "cannot listen for SIGHUP");
+            return;
+        }
+    };
+    tokio::spawn(async move {
+        while hangup.recv().await.is_some() {
+            match &reloader {
+                Some(reloader) => {
+                    let _ = reloader.reload_on(ReloadTrigger::Signal).await;
+                }
+                None => tracing::info!("SIGHUP received: no configuration file, nothing to reload"),
+            }
+        }
+    });
 }
 
 /// Resolves on SIGINT or SIGTERM.

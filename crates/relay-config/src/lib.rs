@@ -10,7 +10,8 @@
 //! Loading goes: text -> format-neutral tree (`node`) -> `${VAR}` expansion
 //! (`expand`) -> typed `Config` through a type-directed deserializer (`de`,
 //! driven by `decode`, which collects unknown keys and type errors) ->
-//! `validate`. See docs/configuration.md for the user-facing rules.
+//! `validate`. [`ConfigWatcher`] reports changes of the file for hot reload.
+//! See docs/configuration.md for the user-facing rules.
 
 mod de;
 mod decode;
@@ -21,6 +22,7 @@ mod node;
 mod path;
 mod schema;
 mod validate;
+mod watch;
 
 pub use error::{ConfigError, Problem};
 pub use load::{Format, load_file, load_str, transparent_default};
@@ -31,6 +33,7 @@ pub use schema::{
     RistrettoConfig, RoutingConfig, RoutingStrategy, ServerConfig,
 };
 pub use validate::validate;
+pub use watch::{ConfigWatcher, DEFAULT_DEBOUNCE, MAX_DELAY_FACTOR, WatchError};
 
 /// A commented starter configuration, written by `cc-relay config init`.
 /// It loads and validates with no environment variables set.

@@ -130,6 +130,11 @@ fn normalize(mut config: Config) -> Config {
             &mut provider.azure_resource_name,
             &mut provider.azure_deployment_id,
             &mut provider.azure_api_version,
+            &mut provider.aws_profile,
+            &mut provider.gcp_credentials_file,
+            &mut provider.azure_tenant_id,
+            &mut provider.azure_client_id,
+            &mut provider.azure_authority_host,
         ] {
             clear_empty(text);
         }
@@ -137,6 +142,7 @@ fn normalize(mut config: Config) -> Config {
             &mut provider.aws_access_key_id,
             &mut provider.aws_secret_access_key,
             &mut provider.aws_session_token,
+            &mut provider.azure_client_secret,
         ] {
             clear_empty_secret(secret);
         }

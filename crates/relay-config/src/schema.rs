@@ -198,11 +198,32 @@ pub struct ProviderConfig {
     pub aws_access_key_id: Option<Secret>,
     pub aws_secret_access_key: Option<Secret>,
     pub aws_session_token: Option<Secret>,
+    /// `bedrock`: the profile to read from `~/.aws/credentials` and `~/.aws/config`
+    /// when no static credentials are configured. Unset: `AWS_PROFILE`, else `default`.
+    pub aws_profile: Option<String>,
+    /// `bedrock`: the `anthropic-beta` values forwarded in the body's `anthropic_beta`;
+    /// others are dropped, since Bedrock rejects betas it does not know. Unset: the
+    /// built-in list; `["*"]`: forward every beta.
+    pub bedrock_betas: Option<Vec<String>>,
     pub gcp_project_id: Option<String>,
     pub gcp_region: Option<String>,
+    /// `vertex`: a service-account or `authorized_user` JSON file. Unset:
+    /// `GOOGLE_APPLICATION_CREDENTIALS`, then gcloud's application-default
+    /// credentials, then the metadata server.
+    pub gcp_credentials_file: Option<String>,
     pub azure_resource_name: Option<String>,
     pub azure_deployment_id: Option<String>,
     pub azure_api_version: Option<String>,
+    /// `azure`: Microsoft Entra ID tenant for client-credentials tokens (used when
+    /// the provider has no `keys`). Unset: `AZURE_TENANT_ID`.
+    pub azure_tenant_id: Option<String>,
+    /// `azure`: the Entra ID application (client) id. Unset: `AZURE_CLIENT_ID`.
+    pub azure_client_id: Option<String>,
+    /// `azure`: the Entra ID client secret. Unset: `AZURE_CLIENT_SECRET`.
+    pub azure_client_secret: Option<Secret>,
+    /// `azure`: the Entra ID authority. Unset: `AZURE_AUTHORITY_HOST`, else
+    /// `https://login.microsoftonline.com` (sovereign clouds use their own).
+    pub azure_authority_host: Option<String>,
 }
 
 impl Default for ProviderConfig {
@@ -223,11 +244,18 @@ impl Default for ProviderConfig {
             aws_access_key_id: None,
             aws_secret_access_key: None,
             aws_session_token: None,
+            aws_profile: None,
+            bedrock_betas: None,
             gcp_project_id: None,
             gcp_region: None,
+            gcp_credentials_file: None,
             azure_resource_name: None,
             azure_deployment_id: None,
             azure_api_version: None,
+            azure_tenant_id: None,
+            azure_client_id: None,
+            azure_client_secret: None,
+            azure_authority_host: None,
         }
     }
 }

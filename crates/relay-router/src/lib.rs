@@ -11,10 +11,25 @@
 //! Depends on `relay-core` and `relay-config` only.
 
 mod health;
+mod outcome;
 mod plan;
 mod pool;
 mod router;
+mod state;
 mod strategy;
 
-pub use plan::{Attempt, Plan};
+pub use health::{
+    Admission, BreakerSettings, CircuitPermit, CircuitState, InFlightGuard, ProviderHealth,
+};
+pub use outcome::{
+    Classification, FailoverReason, Outcome, RetryScope, TransportFailure, classify,
+};
+pub use plan::{Attempt, Delivery, Plan, Verdict};
+pub use pool::{
+    DEFAULT_RATE_LIMIT_COOLDOWN, DisableReason, Estimate, KeyLimits, KeyPool, KeySnapshot,
+    KeyState, Lease, LimitDimension, LimitSnapshot, PoolExhausted, PoolKey, Reservation,
+    SpecificKeyError, Unavailable, UnavailableReason, Usage, UsageTotals,
+};
 pub use router::{RouteError, RouteRequest, Router, Target};
+pub use state::{AffinityTarget, RouterState};
+pub use strategy::{Candidate, Selector};

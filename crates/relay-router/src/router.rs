@@ -1,24 +1,42 @@
-//! The router: the configured targets and the selection strategy.
+//! The router for one configuration: its providers (targets), their key
+//! pools and health, and the selection strategy.
 
-use relay_config::{Config, RoutingStrategy};
-use relay_core::{ApiError, Secret};
+use std::sync::Arc;
+use std::time::Duration;
 
-use crate::plan::{Attempt, Plan};
+use relay_config::{Config, CostConfig, RoutingStrategy};
+use relay_core::ApiError;
+use tokio::time::Instant;
+
+use crate::health::{BreakerSettings, CircuitState, ProviderHealth};
+use crate::plan::Plan;
+use crate::pool::{Estimate, KeyLimits, KeyPool, PoolKey};
+use crate::state::RouterState;
+use crate::strategy::{Candidate, Selector};
 
 /// What the router needs to know about a request.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RouteRequest<'a> {
     /// The model the client asked for.
     pub model: &'a str,
+    /// The conversation, for affinity: Claude Code's `x-claude-code-session-id`,
+    /// or the session in `metadata.user_id`.
+    pub session: Option<&'a str>,
+    /// Tokens this request will use, for rate limits.
+    pub estimate: Estimate,
 }
 
-/// A provider the router may choose, in configuration order.
-#[derive(Clone, Debug)]
+/// A provider the router may choose.
+#[derive(Debug)]
 pub struct Target {
     /// Position in the configuration's `providers` list.
     pub index: usize,
-    pub name: String,
-    pub keys: Vec<Secret>,
+    pub name: Arc<str>,
+    pub priority: u32,
+    pub weight: u32,
+    pub cost: Option<CostConfig>,
+    pub pool: KeyPool,
+    pub health: Arc<ProviderHealth>,
 }
 
 /// Why no attempt can be made.
@@ -26,43 +44,105 @@ pub struct Target {
 pub enum RouteError {
     #[error("no enabled provider is configured")]
     NoProvider,
+    #[error("every provider's circuit is open; the earliest may be retried in {retry_after:?}")]
+    AllUnhealthy { retry_after: Duration },
+    #[error("every key of every eligible provider is rate limited; retry in {retry_after:?}")]
+    RateLimited { retry_after: Duration },
+    #[error("the failover budget ran out")]
+    BudgetExhausted,
 }
 
-impl From<RouteError> for ApiError {
-    fn from(err: RouteError) -> Self {
-        ApiError::overloaded(err.to_string())
+impl From<&RouteError> for ApiError {
+    fn from(err: &RouteError) -> Self {
+        match err {
+            RouteError::RateLimited { .. } => ApiError::rate_limited(err.to_string()),
+            RouteError::NoProvider
+            | RouteError::AllUnhealthy { .. }
+            | RouteError::BudgetExhausted => ApiError::overloaded(err.to_string()),
+        }
+    }
+}
+
+impl RouteError {
+    /// The `retry-after` to suggest to the client, if any.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::RateLimited { retry_after } | Self::AllUnhealthy { retry_after } => {
+                Some(*retry_after)
+            }
+            Self::NoProvider | Self::BudgetExhausted => None,
+        }
     }
 }
 
 /// Routes requests across the enabled providers of one configuration.
 #[derive(Debug)]
 pub struct Router {
-    strategy: RoutingStrategy,
-    targets: Vec<Target>,
+    pub(crate) strategy: RoutingStrategy,
+    pub(crate) selector: Selector,
+    pub(crate) targets: Vec<Target>,
+    pub(crate) state: Arc<RouterState>,
+    pub(crate) failover_timeout: Duration,
+    pub(crate) max_attempts: usize,
+    pub(crate) affinity: bool,
+    pub(crate) debug: bool,
 }
 
 impl Router {
-    /// The router for a configuration's enabled providers.
-    pub fn from_config(config: &Config) -> Self {
-        let targets = config
+    /// The router for a configuration's enabled providers, sharing `state`
+    /// (key usage, circuits, affinity) with the routers before it.
+    pub fn new(config: &Config, state: Arc<RouterState>) -> Self {
+        let breaker = BreakerSettings::from_config(&config.health.circuit_breaker);
+        let mut live_keys: Vec<(String, String)> = Vec::new();
+        let targets: Vec<Target> = config
             .providers
             .iter()
             .enumerate()
             .filter(|(_, p)| p.enabled)
-            .map(|(index, p)| Target {
-                index,
-                name: p.name.clone(),
-                keys: p
+            .map(|(index, p)| {
+                let keys = p
                     .keys
                     .iter()
-                    .map(|k| k.key.clone())
-                    .filter(|k| !k.is_empty())
-                    .collect(),
+                    .filter(|k| !k.key.is_empty())
+                    .map(|k| {
+                        let id = k.key.short_id();
+                        live_keys.push((p.name.clone(), id.clone()));
+                        let state = state.key_state(&p.name, &id, KeyLimits::from_config(k));
+                        PoolKey {
+                            secret: k.key.clone(),
+                            id,
+                            weight: k.weight.unwrap_or(1),
+                            state,
+                        }
+                    })
+                    .collect();
+                Target {
+                    index,
+                    name: Arc::from(p.name.as_str()),
+                    priority: p.effective_priority(),
+                    weight: p.effective_weight(),
+                    cost: p.cost.clone(),
+                    pool: KeyPool::new(keys, p.pooling.strategy),
+                    health: state.provider_health(&p.name, breaker),
+                }
             })
             .collect();
+        let names: Vec<&str> = targets.iter().map(|t| &*t.name).collect();
+        let keys: Vec<(&str, &str)> = live_keys
+            .iter()
+            .map(|(p, k)| (p.as_str(), k.as_str()))
+            .collect();
+        state.retain(&names, &keys);
+        let provider_names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
         Self {
             strategy: config.routing.strategy,
+            selector: Selector::new(config.routing.strategy, &config.routing, &provider_names),
             targets,
+            state,
+            failover_timeout: Duration::from_millis(config.routing.failover_timeout),
+            max_attempts: config.routing.max_attempts,
+            affinity: config.routing.affinity.enabled,
+            debug: config.routing.debug,
         }
     }
 
@@ -71,71 +151,67 @@ impl Router {
         self.strategy
     }
 
-    /// The enabled targets, in configuration order.
+    /// Whether responses should carry the `X-CC-Relay-*` routing headers.
+    pub fn debug_headers(&self) -> bool {
+        self.debug
+    }
+
+    /// The enabled providers, in configuration order.
     pub fn targets(&self) -> &[Target] {
         &self.targets
     }
 
-    /// The attempts to make for a request, best first.
-    pub fn plan(&self, _request: &RouteRequest<'_>) -> Result<Plan, RouteError> {
-        let first = self.targets.first().ok_or(RouteError::NoProvider)?;
-        let attempt = Attempt {
-            provider_index: first.index,
-            provider: first.name.clone(),
-            key: first.keys.first().cloned(),
-        };
-        Ok(Plan::new(vec![attempt]))
+    /// The target for a provider name.
+    pub fn target(&self, name: &str) -> Option<&Target> {
+        self.targets.iter().find(|t| &*t.name == name)
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use relay_config::{KeyConfig, ProviderConfig};
+    /// The state shared across reloads.
+    pub fn state(&self) -> &Arc<RouterState> {
+        &self.state
+    }
 
-    fn provider(name: &str, enabled: bool, key: Option<&str>) -> ProviderConfig {
-        ProviderConfig {
-            name: name.into(),
-            enabled,
-            keys: key
-                .map(|k| KeyConfig {
-                    key: Secret::new(k),
-                    ..KeyConfig::default()
-                })
-                .into_iter()
-                .collect(),
-            ..ProviderConfig::default()
+    /// A provider's circuit, for listings.
+    pub fn circuit(&self, name: &str, now: Instant) -> Option<CircuitState> {
+        self.target(name).map(|t| t.health.state(now))
+    }
+
+    /// The attempts to make for a request, best first; they are produced one
+    /// at a time, so each reserves capacity only when it is actually tried.
+    pub fn plan(&self, request: &RouteRequest<'_>, now: Instant) -> Result<Plan<'_>, RouteError> {
+        if self.targets.is_empty() {
+            return Err(RouteError::NoProvider);
         }
-    }
-
-    #[test]
-    fn plans_the_first_enabled_provider_with_its_first_key() {
-        let config = Config {
-            providers: vec![
-                provider("off", false, None),
-                provider("a", true, Some("k1")),
-                provider("b", true, None),
-            ],
-            ..Config::default()
+        // The selector orders the providers that can serve now; the others go
+        // last, where the plan skips them but learns when the first reopens.
+        let (available, unavailable): (Vec<usize>, Vec<usize>) =
+            (0..self.targets.len()).partition(|&i| self.targets[i].health.is_available(now));
+        let candidates: Vec<Candidate<'_>> = available
+            .iter()
+            .map(|&i| {
+                let t = &self.targets[i];
+                Candidate {
+                    name: &t.name,
+                    priority: t.priority,
+                    weight: t.weight,
+                    in_flight: t.health.in_flight(),
+                    latency: t.health.latency_estimate(now),
+                    cost: t.cost.as_ref().map(|c| c.prices_for(request.model)),
+                }
+            })
+            .collect();
+        let mut order: Vec<usize> = self
+            .selector
+            .order(&candidates, request.model)
+            .into_iter()
+            .map(|i| available[i])
+            .collect();
+        order.extend(unavailable);
+        let sticky = if self.affinity {
+            request.session.and_then(|s| self.state.affinity(s))
+        } else {
+            None
         };
-        let router = Router::from_config(&config);
-        let mut plan = router.plan(&RouteRequest { model: "m" }).unwrap();
-        let attempt = plan.next().unwrap();
-        assert_eq!(attempt.provider, "a");
-        assert_eq!(attempt.provider_index, 1);
-        assert_eq!(attempt.key.as_ref().map(Secret::expose), Some("k1"));
-    }
-
-    #[test]
-    fn no_enabled_provider_is_an_error() {
-        let config = Config {
-            providers: vec![provider("off", false, None)],
-            ..Config::default()
-        };
-        let router = Router::from_config(&config);
-        assert_eq!(
-            router.plan(&RouteRequest { model: "m" }).unwrap_err(),
-            RouteError::NoProvider
-        );
+        Ok(Plan::new(self, order, request, sticky, now))
     }
 }

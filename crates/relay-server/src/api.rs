@@ -4,6 +4,7 @@ use std::collections::HashSet;
 use std::time::SystemTime;
 
 use http::{HeaderValue, Response, header};
+use relay_router::CircuitState;
 use serde::Serialize;
 use serde_json::json;
 
@@ -66,6 +67,7 @@ pub fn models(
 
 /// `GET /v1/providers`.
 pub fn providers(runtime: &Runtime) -> Response<RelayBody> {
+    let now = tokio::time::Instant::now();
     let data: Vec<_> = runtime
         .config
         .providers
@@ -73,12 +75,15 @@ pub fn providers(runtime: &Runtime) -> Response<RelayBody> {
         .enumerate()
         .map(|(index, config)| {
             let provider = runtime.provider(index);
+            let circuit = runtime.router.circuit(&config.name, now);
+            let healthy = !matches!(circuit, Some(CircuitState::Open { .. }));
             json!({
                 "name": config.name,
                 "type": config.kind.as_str(),
                 "base_url": provider.map(|p| p.base_url()),
                 "models": config.models,
-                "active": provider.is_some(),
+                "active": provider.is_some() && healthy,
+                "circuit": circuit.map(|c| c.as_str()),
             })
         })
         .collect();

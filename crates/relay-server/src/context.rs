@@ -19,4 +19,5 @@ pub struct RouteInfo {
     pub key_id: Option<String>,
     pub attempts: u32,
     pub stream: bool,
+    pub affinity_hit: bool,
 }

@@ -4,7 +4,8 @@
 //! a tower middleware stack (request id and configuration snapshot, access
 //! log, client auth, concurrency limit) and the handlers that relay
 //! `/v1/messages` to providers chosen by the router, streaming every SSE event
-//! through as soon as it is complete.
+//! through as soon as it is complete. A [`Reloader`] puts a changed
+//! configuration file into service without dropping a request.
 //!
 //! This is the top library crate: it composes `relay-config`, `relay-auth`,
 //! `relay-providers` and `relay-router`. None of them may depend on it.
@@ -14,14 +15,21 @@ mod body;
 mod context;
 mod error_response;
 mod middleware;
+mod observe;
 mod proxy;
+mod relayed;
+mod reload;
 mod runtime;
 mod serve;
 mod service;
 mod state;
 mod stream;
+mod thinking;
 mod upstream;
 
+pub use reload::{
+    ReloadError, ReloadReport, ReloadTrigger, Reloader, RestartRequired, SettingValue,
+};
 pub use runtime::{PrepareError, Runtime};
 pub use serve::{Server, ServerError};
 pub use state::AppState;

@@ -1,4 +1,5 @@
-//! `POST /v1/messages` and `/v1/messages/count_tokens`: relay to a provider.
+//! `POST /v1/messages` and `/v1/messages/count_tokens`: relay to a provider,
+//! failing over to the next candidate while nothing has reached the client.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,16 +9,32 @@ use http::{HeaderMap, HeaderValue, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use relay_auth::Grant;
-use relay_core::{ApiError, inspect_request};
-use relay_providers::{
-    ClientRequest, Credential, Endpoint, Provider, ResponseDecoder, prepare_request,
-};
-use relay_router::RouteRequest;
+use relay_core::{ApiError, CLAUDE_CODE_SESSION_ID, RequestSummary, inspect_request};
+use relay_providers::{ClientRequest, Credential, Endpoint, Provider, prepare_request};
+use relay_router::{Estimate, Outcome, RouteError, RouteRequest, TransportFailure, Verdict};
+use tokio::time::Instant;
 
-use crate::body::RelayBody;
+use crate::body::{RelayBody, full};
 use crate::context::{RequestContext, RouteInfo};
+use crate::error_response::error_response;
+use crate::middleware::watch::watch_body;
+use crate::observe::DeliveryWatch;
+use crate::relayed::{relay_response, routing_headers};
 use crate::state::AppState;
-use crate::stream::UpstreamBody;
+use crate::thinking::body_for;
+use crate::upstream::UpstreamError;
+
+/// The most of an upstream error body read to classify and translate it.
+const MAX_ERROR_BODY: usize = 1024 * 1024;
+
+/// An upstream error response held back while other candidates are tried,
+/// delivered if none of them does better.
+struct HeldResponse {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+    route: RouteInfo,
+}
 
 /// Relays one request. Errors are the relay's own, already in Anthropic form.
 pub async fn relay(
@@ -31,6 +48,12 @@ pub async fn relay(
     let (mut parts, body) = request.into_parts();
     let body = read_body(body, &parts.headers, server.max_body_bytes).await?;
     let summary = inspect_request(&body)?;
+    if runtime.config.logging.debug_options.log_request_body {
+        log_body(
+            &body,
+            runtime.config.logging.debug_options.max_body_log_size,
+        );
+    }
 
     // The relay's own credentials never travel upstream.
     if let Some(grant) = parts.extensions.get::<Grant>() {
@@ -42,56 +65,148 @@ pub async fn relay(
         .uri
         .path_and_query()
         .map_or(endpoint.as_str(), |pq| pq.as_str());
-    let client = ClientRequest {
-        endpoint,
-        path_and_query,
-        headers: &parts.headers,
-        body: &body,
-        summary: &summary,
+    let session = session_of(&parts.headers, &summary);
+    let route_request = RouteRequest {
+        model: &summary.model,
+        session: session.as_deref(),
+        estimate: estimate(&body, &summary),
     };
-
     let header_timeout = Duration::from_millis(server.timeout_ms);
     let idle_timeout = Duration::from_millis(match server.stream_idle_timeout_ms {
         0 => server.timeout_ms,
         idle => idle,
     });
 
-    let plan = runtime.router.plan(&RouteRequest {
-        model: &summary.model,
-    })?;
-    let mut route = RouteInfo {
-        model: summary.model.clone(),
-        stream: summary.stream,
-        ..RouteInfo::default()
+    let router = &runtime.router;
+    let mut plan = match router.plan(&route_request, Instant::now()) {
+        Ok(plan) => plan,
+        Err(error) => return Ok(route_error_response(&error)),
     };
-    let mut last_failure: Option<ApiError> = None;
-    for attempt in plan {
-        route.attempts += 1;
+    let mut held: Option<HeldResponse> = None;
+    let mut last_transport: Option<ApiError> = None;
+    loop {
+        let attempt = match plan.next_attempt(Instant::now()) {
+            Ok(attempt) => attempt,
+            Err(exhausted) => {
+                return match (held, last_transport) {
+                    // The client sees the last upstream answer when every candidate failed.
+                    (Some(held), _) => Ok(held_response(held)),
+                    (None, Some(error)) => Err(error),
+                    (None, None) => Ok(route_error_response(&exhausted)),
+                };
+            }
+        };
         let Some(provider) = runtime.provider(attempt.provider_index) else {
             continue;
         };
-        route.provider = attempt.provider.clone();
-        route.key_id = attempt.key.as_ref().map(|key| key.short_id());
+        let route = RouteInfo {
+            provider: attempt.provider.to_string(),
+            model: summary.model.clone(),
+            key_id: attempt.key_id.clone(),
+            attempts: plan.attempts() as u32,
+            stream: summary.stream,
+            affinity_hit: attempt.affinity_hit,
+        };
+        let attempt_body = body_for(&body, &summary, router, &attempt.provider);
+        let client = ClientRequest {
+            endpoint,
+            path_and_query,
+            headers: &parts.headers,
+            body: &attempt_body,
+            summary: &summary,
+        };
         let credential = credential_for(provider.as_ref(), attempt.key.as_ref());
-        let upstream_request = prepare_request(provider.as_ref(), &client, credential).await?;
-        tracing::debug!(provider = %attempt.provider, uri = %upstream_request.uri(), "sending upstream");
-        match state.upstream.send(upstream_request, header_timeout).await {
-            Ok(response) => {
-                let decoder = response
-                    .status()
-                    .is_success()
-                    .then(|| provider.response_decoder(endpoint, summary.stream))
-                    .flatten();
-                return Ok(relay_response(response, decoder, idle_timeout, route));
-            }
-            // Nothing reached the client yet, so the next attempt (if any) may still serve it.
+        let upstream_request = match prepare_request(provider.as_ref(), &client, credential).await {
+            Ok(request) => request,
             Err(err) => {
-                tracing::warn!(provider = %attempt.provider, error = %err, "upstream attempt failed");
-                last_failure = Some(ApiError::from(&err));
+                tracing::warn!(provider = %attempt.provider, error = %err, "could not prepare the upstream request");
+                let _ = plan.report(
+                    attempt,
+                    Outcome::Transport(TransportFailure::Connect),
+                    Instant::now(),
+                );
+                last_transport = Some(err.into());
+                continue;
+            }
+        };
+        tracing::debug!(provider = %route.provider, key_id = ?route.key_id, "sending upstream");
+        match state.upstream.send(upstream_request, header_timeout).await {
+            Err(err) => {
+                tracing::warn!(provider = %route.provider, error = %err, "upstream attempt failed");
+                let failure = match err {
+                    UpstreamError::Connect(_) => TransportFailure::Connect,
+                    UpstreamError::Timeout(_) => TransportFailure::Timeout,
+                    UpstreamError::Transport(_) => TransportFailure::Broken,
+                };
+                let _ = plan.report(attempt, Outcome::Transport(failure), Instant::now());
+                last_transport = Some(ApiError::from(&err));
+            }
+            Ok(response) if response.status().is_success() => {
+                let (parts, body) = response.into_parts();
+                let outcome = Outcome::Response {
+                    status: parts.status.as_u16(),
+                    headers: &parts.headers,
+                    error_body: None,
+                };
+                let key_headers = routing_headers(router, &attempt, Instant::now());
+                let verdict = plan.report(attempt, outcome, Instant::now());
+                let Verdict::Deliver(delivery) = verdict else {
+                    continue;
+                };
+                let decoder = provider.response_decoder(endpoint, summary.stream);
+                let response = relay_response(
+                    Response::from_parts(parts, body),
+                    decoder,
+                    idle_timeout,
+                    route,
+                    key_headers,
+                );
+                let is_sse = is_event_stream(response.headers());
+                return Ok(watch_body(response, DeliveryWatch::new(delivery, is_sse)));
+            }
+            Ok(response) => {
+                let (parts, body) = response.into_parts();
+                let error_body = match read_error_body(body, header_timeout).await {
+                    Ok(body) => body,
+                    Err(failure) => {
+                        let _ = plan.report(attempt, Outcome::Transport(failure), Instant::now());
+                        last_transport = Some(ApiError::bad_gateway(
+                            "the upstream's error response was cut short",
+                        ));
+                        continue;
+                    }
+                };
+                let (status, error_body) = provider.translate_error(parts.status, error_body);
+                let outcome = Outcome::Response {
+                    status: status.as_u16(),
+                    headers: &parts.headers,
+                    error_body: Some(&error_body),
+                };
+                let mut headers = parts.headers.clone();
+                headers.extend(routing_headers(router, &attempt, Instant::now()));
+                match plan.report(attempt, outcome, Instant::now()) {
+                    Verdict::Deliver(delivery) => {
+                        delivery.finish(None, &[], false);
+                        return Ok(held_response(HeldResponse {
+                            status,
+                            headers,
+                            body: error_body,
+                            route,
+                        }));
+                    }
+                    Verdict::Retry(reason) => {
+                        tracing::info!(provider = %route.provider, status = status.as_u16(), reason = reason.as_str(), "failing over");
+                        held = Some(HeldResponse {
+                            status,
+                            headers,
+                            body: error_body,
+                            route,
+                        });
+                    }
+                }
             }
         }
     }
-    Err(last_failure.unwrap_or_else(|| ApiError::overloaded("no provider could take the request")))
 }
 
 fn credential_for<'a>(
@@ -102,6 +217,66 @@ fn credential_for<'a>(
         Some(key) => Credential::Key(key),
         None if provider.passthrough_client_credentials() => Credential::ClientOwn,
         None => Credential::None,
+    }
+}
+
+/// The conversation id: Claude Code's session header, else the session part
+/// of `metadata.user_id` (`user_…_account_…_session_<uuid>`), else the whole id.
+fn session_of(headers: &HeaderMap, summary: &RequestSummary) -> Option<String> {
+    if let Some(session) = headers
+        .get(CLAUDE_CODE_SESSION_ID)
+        .and_then(|v| v.to_str().ok())
+    {
+        return Some(session.to_owned());
+    }
+    let user_id = summary.metadata_user_id.as_deref()?;
+    Some(
+        user_id
+            .rsplit_once("_session_")
+            .map_or(user_id, |(_, session)| session)
+            .to_owned(),
+    )
+}
+
+/// Tokens to reserve before the real usage is known: about four bytes of
+/// JSON per input token, and the request's own output cap.
+fn estimate(body: &Bytes, summary: &RequestSummary) -> Estimate {
+    Estimate {
+        input_tokens: (body.len() / 4) as u64,
+        max_output_tokens: summary.max_tokens.unwrap_or(4096),
+    }
+}
+
+fn is_event_stream(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("text/event-stream")
+        })
+}
+
+fn held_response(held: HeldResponse) -> Response<RelayBody> {
+    let mut response = Response::new(full(held.body));
+    *response.status_mut() = held.status;
+    for (name, value) in &held.headers {
+        if !(relay_core::is_hop_by_hop(name) || name == header::CONTENT_LENGTH) {
+            response.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    response.extensions_mut().insert(held.route);
+    response
+}
+
+/// Reads an upstream error body, bounded in size and time.
+async fn read_error_body(body: Incoming, timeout: Duration) -> Result<Bytes, TransportFailure> {
+    let collect = Limited::new(body, MAX_ERROR_BODY).collect();
+    match tokio::time::timeout(timeout, collect).await {
+        Err(_) => Err(TransportFailure::Timeout),
+        Ok(Err(_)) => Err(TransportFailure::Broken),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
     }
 }
 
@@ -130,52 +305,21 @@ async fn read_body(body: Incoming, headers: &HeaderMap, limit: u64) -> Result<By
     }
 }
 
-/// The client's response: the upstream's status and headers (less hop-by-hop
-/// ones), SSE anti-buffering headers, and the body streamed through.
-fn relay_response(
-    upstream: Response<Incoming>,
-    decoder: Option<Box<dyn ResponseDecoder>>,
-    idle_timeout: Duration,
-    route: RouteInfo,
-) -> Response<RelayBody> {
-    let (parts, body) = upstream.into_parts();
-    let decoded = decoder.is_some();
-    let is_sse = parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| {
-            ct.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("text/event-stream")
-        });
+/// Debug logging of a request body (`logging.debug_options.log_request_body`),
+/// truncated. Bodies hold conversation text, never the relay's credentials.
+fn log_body(body: &Bytes, max: usize) {
+    let shown = &body[..body.len().min(max)];
+    tracing::debug!(bytes = body.len(), body = %String::from_utf8_lossy(shown), "request body");
+}
 
-    let mut headers = HeaderMap::with_capacity(parts.headers.len() + 3);
-    for (name, value) in &parts.headers {
-        let replaced = decoded && name == header::CONTENT_TYPE;
-        if replaced || relay_core::is_hop_by_hop(name) || (is_sse && name == header::CONTENT_LENGTH)
-        {
-            continue;
+/// Anthropic-form error for the relay's own refusals, with `retry-after` when known.
+fn route_error_response(error: &RouteError) -> Response<RelayBody> {
+    let mut response = error_response(&ApiError::from(error));
+    if let Some(wait) = error.retry_after() {
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        if let Ok(value) = HeaderValue::from_str(&seconds.max(1).to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
         }
-        headers.append(name.clone(), value.clone());
-    }
-    if is_sse {
-        headers.insert(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-cache, no-transform"),
-        );
-        headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    }
-    let body = UpstreamBody::new(body, idle_timeout, is_sse, decoder);
-    let mut response = Response::new(http_body_util::BodyExt::boxed_unsync(body));
-    *response.status_mut() = parts.status;
-    *response.headers_mut() = headers;
-    response.extensions_mut().insert(route);
-    if parts.status.is_server_error() || parts.status == StatusCode::TOO_MANY_REQUESTS {
-        tracing::info!(
-            status = parts.status.as_u16(),
-            "relaying an upstream error response"
-        );
     }
     response
 }

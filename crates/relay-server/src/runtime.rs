@@ -10,7 +10,7 @@ use std::sync::Arc;
 use relay_auth::AuthChain;
 use relay_config::Config;
 use relay_providers::{Provider, ProviderError, build_provider};
-use relay_router::Router;
+use relay_router::{Router, RouterState};
 
 /// A configuration, ready to serve requests.
 #[derive(Debug)]
@@ -32,13 +32,13 @@ pub enum PrepareError {
 impl Runtime {
     /// Builds everything a configuration needs. Nothing is shared with the
     /// running relay yet, so a failure leaves it untouched.
-    pub fn prepare(config: Config) -> Result<Self, PrepareError> {
+    pub fn prepare(config: Config, router_state: &Arc<RouterState>) -> Result<Self, PrepareError> {
         let providers = config
             .providers
             .iter()
             .map(|p| p.enabled.then(|| build_provider(p)).transpose())
             .collect::<Result<Vec<_>, _>>()?;
-        let router = Router::from_config(&config);
+        let router = Router::new(&config, Arc::clone(router_state));
         let auth = AuthChain::from_config(&config.server.auth, config.server.api_key.as_ref());
         Ok(Self {
             config: Arc::new(config),

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use arc_swap::ArcSwap;
 use relay_config::Config;
+use relay_router::RouterState;
 
 use crate::runtime::{PrepareError, Runtime};
 use crate::upstream::UpstreamClient;
@@ -15,6 +16,8 @@ use crate::upstream::UpstreamClient;
 #[derive(Debug)]
 pub struct AppState {
     runtime: ArcSwap<Runtime>,
+    /// Key usage, circuits and affinity: kept across reloads.
+    router_state: Arc<RouterState>,
     pub upstream: UpstreamClient,
     /// Requests being handled now (response bodies included), for `server.max_concurrent`.
     pub in_flight: AtomicUsize,
@@ -26,9 +29,11 @@ impl AppState {
     /// Prepares the first configuration.
     pub fn new(config: Config) -> Result<Self, PrepareError> {
         let upstream = UpstreamClient::new(Duration::from_millis(config.server.connect_timeout_ms));
-        let runtime = Runtime::prepare(config)?;
+        let router_state = Arc::new(RouterState::new(&config.routing.affinity));
+        let runtime = Runtime::prepare(config, &router_state)?;
         Ok(Self {
             runtime: ArcSwap::from_pointee(runtime),
+            router_state,
             upstream,
             in_flight: AtomicUsize::new(0),
             started: Instant::now(),
@@ -44,7 +49,7 @@ impl AppState {
     /// Step one of a reload: builds everything `config` needs, sharing the
     /// state that outlives configurations. May fail; changes nothing.
     pub fn prepare(&self, config: Config) -> Result<Runtime, PrepareError> {
-        Runtime::prepare(config)
+        Runtime::prepare(config, &self.router_state)
     }
 
     /// Step two of a reload: publishes a prepared runtime. Cannot fail.

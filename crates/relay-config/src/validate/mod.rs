@@ -9,9 +9,11 @@ use http::Uri;
 use crate::error::Problem;
 use crate::path::join;
 use crate::schema::{
-    CacheMode, Config, HealthConfig, LoggingConfig, ProviderConfig, ProviderType, RoutingConfig,
-    RoutingStrategy, ServerConfig,
+    CacheMode, Config, HealthConfig, LoggingConfig, ProviderConfig, RoutingConfig, RoutingStrategy,
+    ServerConfig,
 };
+
+mod cloud;
 
 /// Go cc-relay's key priorities: 0 low, 1 normal, 2 high.
 const MAX_KEY_PRIORITY: u32 = 2;
@@ -173,36 +175,7 @@ fn provider_fields(provider: &ProviderConfig, at: &str, out: &mut Problems) {
             );
         }
     }
-    let missing = |out: &mut Problems, key: &str, what: &str| {
-        out.add(
-            format!("{at}.{key}"),
-            format!("is required for type `{}`: {what}", provider.kind.as_str()),
-        );
-    };
-    match provider.kind {
-        ProviderType::Bedrock if set(&provider.aws_region).is_none() => {
-            missing(out, "aws_region", "set the AWS region, e.g. us-east-1");
-        }
-        ProviderType::Vertex => {
-            if set(&provider.gcp_project_id).is_none() {
-                missing(out, "gcp_project_id", "set the Google Cloud project id");
-            }
-            if set(&provider.gcp_region).is_none() {
-                missing(out, "gcp_region", "set the Vertex AI region, e.g. us-east5");
-            }
-        }
-        ProviderType::Azure
-            if set(&provider.azure_resource_name).is_none()
-                && set(&provider.base_url).is_none() =>
-        {
-            missing(
-                out,
-                "azure_resource_name",
-                "set the Azure resource name, or a base_url for the endpoint",
-            );
-        }
-        _ => {}
-    }
+    cloud::cloud_fields(provider, at, out);
 }
 
 fn check_base_url(url: &str) -> Result<(), String> {

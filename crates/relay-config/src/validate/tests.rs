@@ -4,7 +4,7 @@ use relay_core::Secret;
 
 use super::*;
 use crate::load::transparent_default;
-use crate::schema::KeyConfig;
+use crate::schema::{KeyConfig, ProviderType};
 
 fn provider(name: &str, kind: ProviderType) -> ProviderConfig {
     ProviderConfig {

@@ -87,8 +87,8 @@ struct LogEntry {
 }
 
 impl BodyWatch for LogEntry {
-    fn on_data(&mut self, bytes: usize) {
-        self.bytes += bytes as u64;
+    fn on_data(&mut self, data: &bytes::Bytes) {
+        self.bytes += data.len() as u64;
     }
 
     fn on_end(&mut self, error: Option<&BodyError>) {
@@ -113,6 +113,7 @@ impl Drop for LogEntry {
             key_id = route.key_id.as_deref().unwrap_or(""),
             attempts = route.attempts,
             stream = route.stream,
+            affinity = route.affinity_hit,
             relay_error = self.relay_error.unwrap_or(""),
             headers_ms = format_args!("{:.1}", self.first_byte_ms),
             duration_ms = format_args!("{:.1}", self.started.elapsed().as_secs_f64() * 1000.0),

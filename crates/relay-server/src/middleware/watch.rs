@@ -14,7 +14,7 @@ use crate::body::{BodyError, RelayBody};
 /// Told about a body's progress. Whatever must happen however the body ends
 /// (even if the client goes away and the body is dropped) belongs in `Drop`.
 pub trait BodyWatch: Send + 'static {
-    fn on_data(&mut self, _bytes: usize) {}
+    fn on_data(&mut self, _data: &Bytes) {}
     fn on_end(&mut self, _error: Option<&BodyError>) {}
 }
 
@@ -39,7 +39,7 @@ impl<W: BodyWatch> Body for Watched<W> {
         match &polled {
             Poll::Ready(Some(Ok(frame))) => {
                 if let Some(data) = frame.data_ref() {
-                    this.watch.on_data(data.len());
+                    this.watch.on_data(data);
                 }
             }
             Poll::Ready(Some(Err(err))) => this.watch.on_end(Some(err)),

@@ -1,0 +1,212 @@
+//! Helpers for `cloud_providers.rs`: Bedrock event-stream frames for the
+//! mock upstream, re-checking the SigV4 signatures the relay sent, Anthropic
+//! event sequences, and running the Python SDK client.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::time::SystemTime;
+
+use aws_smithy_eventstream::frame::write_message_to;
+use aws_smithy_types::event_stream::{Header, HeaderValue, Message};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use bytes::Bytes;
+use relay_test_support::RecordedRequest;
+use serde_json::{Value, json};
+
+/// One event-stream frame with string headers.
+pub fn frame(headers: &[(&str, &str)], payload: &[u8]) -> Vec<u8> {
+    let mut message = Message::new(Bytes::copy_from_slice(payload));
+    for (name, value) in headers {
+        message = message.add_header(Header::new(
+            (*name).to_owned(),
+            HeaderValue::String((*value).to_owned().into()),
+        ));
+    }
+    let mut out = Vec::new();
+    write_message_to(&message, &mut out).unwrap();
+    out
+}
+
+/// A Bedrock `chunk` frame carrying one Anthropic event.
+pub fn chunk_frame(event: &Value) -> Vec<u8> {
+    let payload = json!({ "bytes": STANDARD.encode(event.to_string()), "p": "abcdefgh" });
+    frame(
+        &[
+            (":event-type", "chunk"),
+            (":content-type", "application/json"),
+            (":message-type", "event"),
+        ],
+        payload.to_string().as_bytes(),
+    )
+}
+
+/// A Bedrock exception frame.
+pub fn exception_frame(name: &str, message: &str) -> Vec<u8> {
+    frame(
+        &[
+            (":exception-type", name),
+            (":content-type", "application/json"),
+            (":message-type", "exception"),
+        ],
+        json!({ "message": message }).to_string().as_bytes(),
+    )
+}
+
+/// The Anthropic events of a streamed answer made of `words`, the way
+/// Bedrock sends them: `message_stop` carries the invocation metrics.
+pub fn anthropic_events(model: &str, words: &[&str]) -> Vec<Value> {
+    let mut events = vec![
+        json!({"type":"message_start","message":{"id":"msg_bdrk_01","type":"message","role":"assistant",
+            "model":model,"content":[],"stop_reason":null,"stop_sequence":null,
+            "usage":{"input_tokens":11,"output_tokens":1}}}),
+        json!({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}),
+    ];
+    for (i, word) in words.iter().enumerate() {
+        let text = if i == 0 {
+            (*word).to_owned()
+        } else {
+            format!(" {word}")
+        };
+        events.push(json!({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":text}}));
+    }
+    events.push(json!({"type":"content_block_stop","index":0}));
+    events.push(
+        json!({"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},
+        "usage":{"output_tokens":words.len()}}),
+    );
+    events.push(json!({"type":"message_stop","amazon-bedrock-invocationMetrics":{
+        "inputTokenCount":11,"outputTokenCount":words.len(),"invocationLatency":250,"firstByteLatency":90}}));
+    events
+}
+
+/// Cuts `bytes` into pieces at awkward places (never on frame boundaries by design).
+pub fn split_awkwardly(bytes: &[u8]) -> Vec<Bytes> {
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    let mut step = 5;
+    while start < bytes.len() {
+        let end = (start + step).min(bytes.len());
+        pieces.push(Bytes::copy_from_slice(&bytes[start..end]));
+        start = end;
+        step = step * 3 % 97 + 7;
+    }
+    pieces
+}
+
+/// Parses `AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…`.
+pub struct Authorization {
+    pub credential: String,
+    pub signed_headers: Vec<String>,
+    pub signature: String,
+}
+
+pub fn parse_authorization(value: &str) -> Authorization {
+    let rest = value
+        .strip_prefix("AWS4-HMAC-SHA256 ")
+        .unwrap_or_else(|| panic!("not a SigV4 authorization: {value}"));
+    let mut credential = None;
+    let mut signed = None;
+    let mut signature = None;
+    for part in rest.split(", ") {
+        let (name, v) = part.split_once('=').unwrap();
+        match name {
+            "Credential" => credential = Some(v.to_owned()),
+            "SignedHeaders" => signed = Some(v.split(';').map(str::to_owned).collect()),
+            "Signature" => signature = Some(v.to_owned()),
+            other => panic!("unexpected authorization part {other}"),
+        }
+    }
+    Authorization {
+        credential: credential.unwrap(),
+        signed_headers: signed.unwrap(),
+        signature: signature.unwrap(),
+    }
+}
+
+/// Signs what the mock received again, with the same credentials and the
+/// request's own `x-amz-date`, and returns the signature: equal to the one
+/// sent only if nothing signed was changed between the relay and the mock.
+pub fn resign(
+    request: &RecordedRequest,
+    base_url: &str,
+    credentials: (&str, &str, Option<&str>),
+    region: &str,
+) -> String {
+    let auth = parse_authorization(request.header("authorization").unwrap());
+    let amz_date = request.header("x-amz-date").unwrap();
+    let rfc3339 = format!(
+        "{}-{}-{}T{}:{}:{}Z",
+        &amz_date[0..4],
+        &amz_date[4..6],
+        &amz_date[6..8],
+        &amz_date[9..11],
+        &amz_date[11..13],
+        &amz_date[13..15]
+    );
+    let time: SystemTime = humantime::parse_rfc3339(&rfc3339).unwrap();
+    let headers: Vec<(&str, &str)> = auth
+        .signed_headers
+        .iter()
+        .filter(|name| !matches!(name.as_str(), "x-amz-date" | "x-amz-security-token"))
+        .map(|name| (name.as_str(), request.header(name).unwrap()))
+        .collect();
+    let identity = aws_credential_types::Credentials::new(
+        credentials.0,
+        credentials.1,
+        credentials.2.map(str::to_owned),
+        None,
+        "test",
+    )
+    .into();
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region(region)
+        .name("bedrock")
+        .time(time)
+        .settings(aws_sigv4::http_request::SigningSettings::default())
+        .build()
+        .unwrap()
+        .into();
+    let uri = format!("{base_url}{}", request.path_and_query);
+    let signable = aws_sigv4::http_request::SignableRequest::new(
+        request.method.as_str(),
+        &uri,
+        headers.into_iter(),
+        aws_sigv4::http_request::SignableBody::Bytes(&request.body),
+    )
+    .unwrap();
+    let (_, signature) = aws_sigv4::http_request::sign(signable, &params)
+        .unwrap()
+        .into_parts();
+    signature
+}
+
+/// Runs the SDK client script against the relay and returns what it printed.
+pub async fn run_sdk(relay_url: &str, api_key: &str, model: &str, flags: &[&str]) -> Value {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/sdk/cloud_sdk_client.py");
+    let output = tokio::process::Command::new("python3")
+        .arg(script)
+        .arg(relay_url)
+        .arg(api_key)
+        .arg(model)
+        .args(flags)
+        .output()
+        .await
+        .expect("python3 runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "the SDK client failed (is `pip install anthropic` done?):\n{stderr}"
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// The event names the SDK reported.
+pub fn names(value: &Value) -> Vec<&str> {
+    value
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect()
+}

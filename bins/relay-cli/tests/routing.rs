@@ -1,0 +1,429 @@
+//! Routing through the real binary with several mock upstreams: failover
+//! within a request, key rotation, learned limits, circuit breakers,
+//! affinity, debug headers, and thinking blocks moved between backends.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use relay_test_support::{MockReply, MockUpstream, TestClient, unused_local_addr};
+use serde_json::json;
+
+fn provider(name: &str, url: &str, keys: &[&str], extra: &str) -> String {
+    let keys: Vec<String> = keys.iter().map(|k| format!("{{ key: \"{k}\" }}")).collect();
+    format!(
+        "  - name: {name}\n    type: anthropic\n    base_url: \"{url}\"\n    models: [claude-sonnet-4-5]\n    keys: [{}]\n{extra}",
+        keys.join(", ")
+    )
+}
+
+fn config(routing: &str, providers: &[String]) -> String {
+    format!(
+        "server:\n  timeout_ms: 3000\nrouting:\n{routing}\nhealth:\n  circuit_breaker: {{ failure_threshold: 2, open_duration_ms: 400, half_open_probes: 1 }}\nproviders:\n{}",
+        providers.join("")
+    )
+}
+
+async fn post(
+    relay: &relay_test_support::RelayProcess,
+    headers: &[(&str, &str)],
+) -> relay_test_support::TestResponse {
+    TestClient::new()
+        .post_json(
+            format!("{}/v1/messages", relay.url()),
+            headers,
+            &message_body(false),
+        )
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_overloaded_primary_is_served_by_the_secondary_in_the_same_request() {
+    let (primary, secondary) = (
+        MockUpstream::start().await.unwrap(),
+        MockUpstream::start().await.unwrap(),
+    );
+    primary.enqueue(MockReply::error(529, "overloaded_error", "Overloaded"));
+    let relay = start_relay(
+        &config(
+            "  strategy: failover\n  debug: true",
+            &[
+                provider("primary", &primary.url(), &["key-p"], "    priority: 2\n"),
+                provider(
+                    "secondary",
+                    &secondary.url(),
+                    &["key-s"],
+                    "    priority: 1\n",
+                ),
+            ],
+        ),
+        &[],
+    )
+    .await;
+    let response = post(&relay, &[]).await;
+    assert_eq!(response.status, 200, "{}", response.text());
+    assert_eq!(response.header("x-cc-relay-provider"), Some("secondary"));
+    assert_eq!(response.header("x-cc-relay-strategy"), Some("failover"));
+    assert_eq!(primary.request_count(), 1);
+    assert_eq!(secondary.request_count(), 1);
+    assert_eq!(secondary.requests()[0].header("x-api-key"), Some("key-s"));
+    // The next request goes back to the healthy primary.
+    let response = post(&relay, &[]).await;
+    assert_eq!(response.header("x-cc-relay-provider"), Some("primary"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_errors_are_returned_as_they_are_and_never_retried() {
+    let (primary, secondary) = (
+        MockUpstream::start().await.unwrap(),
+        MockUpstream::start().await.unwrap(),
+    );
+    primary.enqueue(MockReply::error(
+        400,
+        "invalid_request_error",
+        "max_tokens: too large",
+    ));
+    let relay = start_relay(
+        &config(
+            "  strategy: failover",
+            &[
+                provider("a", &primary.url(), &["k1"], ""),
+                provider("b", &secondary.url(), &["k2"], ""),
+            ],
+        ),
+        &[],
+    )
+    .await;
+    let response = post(&relay, &[]).await;
+    assert_eq!(response.status, 400);
+    assert!(response.text().contains("max_tokens: too large"));
+    assert_eq!(secondary.request_count(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_started_stream_is_never_retried() {
+    let (primary, secondary) = (
+        MockUpstream::start().await.unwrap(),
+        MockUpstream::start().await.unwrap(),
+    );
+    primary.enqueue(MockReply::stream("cut short").cut_after(1));
+    let relay = start_relay(
+        &config(
+            "  strategy: failover",
+            &[
+                provider("a", &primary.url(), &["k1"], ""),
+                provider("b", &secondary.url(), &["k2"], ""),
+            ],
+        ),
+        &[],
+    )
+    .await;
+    let stream = TestClient::new()
+        .stream(
+            "POST",
+            format!("{}/v1/messages", relay.url()),
+            &[("content-type", "application/json")],
+            message_body(true).to_string(),
+        )
+        .await
+        .unwrap();
+    let events = stream.collect_events().await.unwrap();
+    assert_eq!(events.last().unwrap().0, "error");
+    assert_eq!(secondary.request_count(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_rotate_and_a_rate_limited_key_hands_over_to_the_next() {
+    let upstream = MockUpstream::start().await.unwrap();
+    let relay = start_relay(
+        &config(
+            "  strategy: failover",
+            &[provider(
+                "a",
+                &upstream.url(),
+                &["key-1", "key-2", "key-3"],
+                "    pooling: { strategy: round_robin }\n",
+            )],
+        ),
+        &[],
+    )
+    .await;
+    for _ in 0..6 {
+        assert_eq!(post(&relay, &[]).await.status, 200);
+    }
+    let used: Vec<String> = upstream
+        .requests()
+        .iter()
+        .map(|r| r.header("x-api-key").unwrap().to_owned())
+        .collect();
+    for key in ["key-1", "key-2", "key-3"] {
+        assert_eq!(
+            used.iter().filter(|k| *k == key).count(),
+            2,
+            "round robin over the pool: {used:?}"
+        );
+    }
+
+    // A 429 on one key: the same request is served by another key of the same provider.
+    upstream.enqueue(
+        MockReply::error(429, "rate_limit_error", "slow down").header("retry-after", "60"),
+    );
+    let response = post(&relay, &[]).await;
+    assert_eq!(response.status, 200, "{}", response.text());
+    let requests = upstream.requests();
+    let (limited, served) = (&requests[6], &requests[7]);
+    assert_ne!(limited.header("x-api-key"), served.header("x-api-key"));
+    assert_eq!(response.header("x-cc-relay-keys-total"), Some("3"));
+    assert_eq!(
+        response.header("x-cc-relay-keys-available"),
+        Some("2"),
+        "the limited key rests"
+    );
+    let key_id = response.header("x-cc-relay-key-id").unwrap();
+    assert_eq!(key_id.len(), 8);
+    assert!(!key_id.contains("key-"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limits_learned_from_headers_stop_the_relay_from_sending_over_them() {
+    let upstream = MockUpstream::start().await.unwrap();
+    let relay = start_relay(
+        &config(
+            "  strategy: failover",
+            &[provider("a", &upstream.url(), &["only-key"], "")],
+        ),
+        &[],
+    )
+    .await;
+    let reset = humantime_reset(Duration::from_secs(30));
+    upstream.enqueue(
+        MockReply::auto()
+            .header("anthropic-ratelimit-requests-limit", "50")
+            .header("anthropic-ratelimit-requests-remaining", "0")
+            .header("anthropic-ratelimit-requests-reset", &reset),
+    );
+    assert_eq!(post(&relay, &[]).await.status, 200);
+    let refused = post(&relay, &[]).await;
+    assert_eq!(refused.status, 429, "{}", refused.text());
+    assert_anthropic_error(&refused.body, "rate_limit_error");
+    let retry_after: u64 = refused.header("retry-after").unwrap().parse().unwrap();
+    assert!(
+        (20..=31).contains(&retry_after),
+        "retry-after {retry_after}"
+    );
+    assert_eq!(
+        upstream.request_count(),
+        1,
+        "the relay did not send over the learned limit"
+    );
+}
+
+fn humantime_reset(after: Duration) -> String {
+    let at = std::time::SystemTime::now() + after;
+    let secs = at.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    // RFC 3339 in UTC, computed without a date crate: days since epoch → civil date.
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (y, m, d) = civil_from_days(days as i64);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_breaker_opens_skips_the_provider_and_recovers() {
+    let (primary, secondary) = (
+        MockUpstream::start().await.unwrap(),
+        MockUpstream::start().await.unwrap(),
+    );
+    primary.enqueue(MockReply::error(500, "api_error", "boom"));
+    primary.enqueue(MockReply::error(500, "api_error", "boom"));
+    let relay = start_relay(
+        &config(
+            "  strategy: failover\n  debug: true",
+            &[
+                provider("primary", &primary.url(), &["k1"], "    priority: 2\n"),
+                provider("secondary", &secondary.url(), &["k2"], "    priority: 1\n"),
+            ],
+        ),
+        &[],
+    )
+    .await;
+    for _ in 0..2 {
+        let response = post(&relay, &[]).await;
+        assert_eq!(response.header("x-cc-relay-provider"), Some("secondary"));
+    }
+    // Two consecutive failures opened the primary's circuit: it is not even tried.
+    let response = post(&relay, &[]).await;
+    assert_eq!(response.header("x-cc-relay-provider"), Some("secondary"));
+    assert_eq!(primary.request_count(), 2);
+    let providers = TestClient::new()
+        .get(format!("{}/v1/providers", relay.url()))
+        .await
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(providers["data"][0]["active"], false);
+    assert_eq!(providers["data"][0]["circuit"], "open");
+
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Half-open: one probe goes to the primary, succeeds, and closes the circuit.
+    let response = post(&relay, &[]).await;
+    assert_eq!(response.header("x-cc-relay-provider"), Some("primary"));
+    let response = post(&relay, &[]).await;
+    assert_eq!(response.header("x-cc-relay-provider"), Some("primary"));
+    assert_eq!(response.header("x-cc-relay-health"), Some("closed"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_provider_down_gives_the_last_error_or_a_clear_503() {
+    let dead_a = unused_local_addr().unwrap();
+    let dead_b = unused_local_addr().unwrap();
+    let relay = start_relay(
+        &config(
+            "  strategy: failover",
+            &[
+                provider("a", &format!("http://{dead_a}"), &["k1"], ""),
+                provider("b", &format!("http://{dead_b}"), &["k2"], ""),
+            ],
+        ),
+        &[],
+    )
+    .await;
+    let response = post(&relay, &[]).await;
+    assert_eq!(response.status, 502, "{}", response.text());
+    assert_anthropic_error(&response.body, "api_error");
+    // Each failed once; after a second round both circuits are open.
+    post(&relay, &[]).await;
+    let response = post(&relay, &[]).await;
+    assert_eq!(response.status, 503, "{}", response.text());
+    assert_anthropic_error(&response.body, "overloaded_error");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conversation_stays_on_its_provider_under_round_robin() {
+    let (a, b) = (
+        MockUpstream::start().await.unwrap(),
+        MockUpstream::start().await.unwrap(),
+    );
+    let relay = start_relay(
+        &config(
+            "  strategy: round_robin\n  debug: true",
+            &[
+                provider("a", &a.url(), &["ka"], ""),
+                provider("b", &b.url(), &["kb"], ""),
+            ],
+        ),
+        &[],
+    )
+    .await;
+    let session = [(
+        "x-claude-code-session-id",
+        "11111111-2222-4333-8444-555555555555",
+    )];
+    let first = post(&relay, &session)
+        .await
+        .header("x-cc-relay-provider")
+        .unwrap()
+        .to_owned();
+    for _ in 0..4 {
+        let response = post(&relay, &session).await;
+        assert_eq!(response.header("x-cc-relay-provider"), Some(first.as_str()));
+        assert_eq!(response.header("x-cc-relay-affinity"), Some("hit"));
+    }
+    // Without a session, round robin alternates.
+    let x = post(&relay, &[])
+        .await
+        .header("x-cc-relay-provider")
+        .unwrap()
+        .to_owned();
+    let y = post(&relay, &[])
+        .await
+        .header("x-cc-relay-provider")
+        .unwrap()
+        .to_owned();
+    assert_ne!(x, y);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thinking_signed_elsewhere_is_dropped_when_the_conversation_moves() {
+    let (a, b) = (
+        MockUpstream::start().await.unwrap(),
+        MockUpstream::start().await.unwrap(),
+    );
+    a.enqueue(MockReply::sse(vec![
+        ("message_start", json!({"type":"message_start","message":{"id":"m1","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[],"usage":{"input_tokens":5,"output_tokens":1}}})),
+        ("content_block_start", json!({"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":""}})),
+        ("content_block_delta", json!({"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"hmm"}})),
+        ("content_block_delta", json!({"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"SIGNED_BY_A"}})),
+        ("content_block_stop", json!({"type":"content_block_stop","index":0})),
+        ("message_delta", json!({"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":7}})),
+        ("message_stop", json!({"type":"message_stop"})),
+    ]));
+    let relay = start_relay(
+        &config(
+            "  strategy: failover",
+            &[
+                provider("a", &a.url(), &["ka"], "    priority: 2\n"),
+                provider("b", &b.url(), &["kb"], "    priority: 1\n"),
+            ],
+        ),
+        &[],
+    )
+    .await;
+    let url = format!("{}/v1/messages", relay.url());
+    let stream = TestClient::new()
+        .stream(
+            "POST",
+            &url,
+            &[("content-type", "application/json")],
+            message_body(true).to_string(),
+        )
+        .await
+        .unwrap();
+    stream.collect_events().await.unwrap();
+
+    // Provider a is now overloaded: the next turn, carrying a's signature, goes to b without it.
+    a.set_default(MockReply::error(529, "overloaded_error", "Overloaded"));
+    let next_turn = json!({
+        "model": "claude-sonnet-4-5", "max_tokens": 64,
+        "thinking": {"type": "enabled", "budget_tokens": 1024},
+        "messages": [
+            {"role": "user", "content": "hello"},
+            {"role": "assistant", "content": [{"type": "thinking", "thinking": "hmm", "signature": "SIGNED_BY_A"}, {"type": "text", "text": "hi"}]},
+            {"role": "user", "content": "again"}
+        ]
+    });
+    let response = TestClient::new()
+        .post_json(&url, &[], &next_turn)
+        .await
+        .unwrap();
+    assert_eq!(response.status, 200, "{}", response.text());
+    let sent_to_a = a.requests().last().unwrap().json().unwrap();
+    assert_eq!(
+        sent_to_a["messages"][1]["content"][0]["signature"], "SIGNED_BY_A",
+        "a gets its own signature"
+    );
+    let sent_to_b = b.requests()[0].json().unwrap();
+    assert_eq!(
+        sent_to_b["messages"][1]["content"],
+        json!([{"type": "text", "text": "hi"}])
+    );
+}

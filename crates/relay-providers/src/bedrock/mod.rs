@@ -1,0 +1,244 @@
+//! Amazon Bedrock (`type: bedrock`): Claude through `InvokeModel` /
+//! `InvokeModelWithResponseStream`.
+//!
+//! - URL: `{base}/model/{model}/invoke` or `.../invoke-with-response-stream`,
+//!   base `https://bedrock-runtime.{aws_region}.amazonaws.com` unless
+//!   `base_url` is set; the model is the client's after `model_mapping`.
+//! - Body: see [`request`]. Only `x-amzn-bedrock-*` client headers travel
+//!   (guardrails, tracing); Anthropic's headers mean nothing to Bedrock.
+//! - Auth: a pool key is a Bedrock API key (`Authorization: Bearer`);
+//!   without keys, SigV4 (service `bedrock`) or `AWS_BEARER_TOKEN_BEDROCK`
+//!   from the chain in [`crate::credentials::aws`], always applied.
+//! - Responses: streams are decoded by [`BedrockStreamDecoder`]; JSON bodies
+//!   are Anthropic's already; errors are translated by [`errors`].
+//! - `count_tokens` is not served: the relay answers it with a
+//!   `not_found_error` naming the provider (see docs/providers.md).
+
+mod errors;
+mod eventstream;
+pub(crate) mod fuzz;
+mod request;
+mod signing;
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode, Uri, header};
+use relay_config::{ProviderConfig, ProviderType};
+
+pub use eventstream::{BedrockStreamDecoder, MAX_FRAME_BYTES};
+pub use request::{BEDROCK_ANTHROPIC_VERSION, DEFAULT_BEDROCK_BETAS};
+
+use crate::credentials::Env;
+use crate::credentials::aws::{self, BedrockAuth};
+use crate::decoder::ResponseDecoder;
+use crate::error::ProviderError;
+use crate::provider::{BoxFuture, Credential, Endpoint, Provider, set_secret_header};
+use crate::request::ClientRequest;
+use request::BetaFilter;
+
+/// The SigV4 service name of Bedrock's runtime API.
+const SIGNING_SERVICE: &str = "bedrock";
+
+/// A Bedrock provider.
+#[derive(Debug)]
+pub struct Bedrock {
+    name: String,
+    region: String,
+    base_url: String,
+    models: Vec<String>,
+    model_mapping: BTreeMap<String, String>,
+    has_keys: bool,
+    betas: BetaFilter,
+    /// How requests without a pool key authenticate; `None` when the provider has keys.
+    auth: Option<BedrockAuth>,
+}
+
+impl Bedrock {
+    /// Builds the provider, resolving credentials from the configuration and
+    /// the process environment.
+    pub fn new(config: &ProviderConfig) -> Result<Self, ProviderError> {
+        Self::with_env(config, &crate::credentials::process_env)
+    }
+
+    pub(crate) fn with_env(config: &ProviderConfig, env: &Env) -> Result<Self, ProviderError> {
+        let fail = |message: String| ProviderError::Config {
+            provider: config.name.clone(),
+            message,
+        };
+        let region = config
+            .aws_region
+            .clone()
+            .filter(|r| !r.is_empty())
+            .ok_or_else(|| fail("aws_region is required for type `bedrock`".to_owned()))?;
+        let base_url = match config.base_url.as_deref().filter(|u| !u.is_empty()) {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("https://bedrock-runtime.{region}.amazonaws.com"),
+        };
+        let has_keys = !config.keys.is_empty();
+        let auth = if has_keys {
+            None
+        } else {
+            Some(aws::resolve(config, env).map_err(fail)?)
+        };
+        if let Some(auth) = &auth {
+            tracing::debug!(provider = %config.name, auth = auth.kind(), "bedrock credentials resolved");
+        }
+        let provider = Self {
+            name: config.name.clone(),
+            region,
+            base_url,
+            models: config.models.clone(),
+            model_mapping: config.model_mapping.clone(),
+            has_keys,
+            betas: BetaFilter::from_config(config.bedrock_betas.as_deref()),
+            auth,
+        };
+        request::invoke_uri(&provider.name, &provider.base_url, "model", true)?;
+        Ok(provider)
+    }
+
+    /// The AWS region requests are signed for.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    fn sign(&self, request: &mut Request<Bytes>, auth: &BedrockAuth) -> Result<(), ProviderError> {
+        match auth {
+            BedrockAuth::Bearer(token) => set_secret_header(
+                &self.name,
+                request,
+                "authorization",
+                &format!("Bearer {}", token.expose()),
+            ),
+            BedrockAuth::SigV4(credentials) => signing::sign_request(
+                request,
+                credentials,
+                &self.region,
+                SIGNING_SERVICE,
+                SystemTime::now(),
+            )
+            .map_err(|message| ProviderError::Credentials {
+                provider: self.name.clone(),
+                message,
+            }),
+        }
+    }
+}
+
+impl Provider for Bedrock {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn kind(&self) -> ProviderType {
+        ProviderType::Bedrock
+    }
+
+    fn owner(&self) -> &'static str {
+        "aws-bedrock"
+    }
+
+    fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    fn models(&self) -> &[String] {
+        &self.models
+    }
+
+    fn model_mapping(&self) -> &BTreeMap<String, String> {
+        &self.model_mapping
+    }
+
+    fn has_keys(&self) -> bool {
+        self.has_keys
+    }
+
+    fn supports(&self, endpoint: Endpoint) -> bool {
+        endpoint == Endpoint::Messages
+    }
+
+    fn upstream_uri(
+        &self,
+        request: &ClientRequest<'_>,
+        upstream_model: &str,
+    ) -> Result<Uri, ProviderError> {
+        request::invoke_uri(
+            &self.name,
+            &self.base_url,
+            upstream_model,
+            request.summary.stream,
+        )
+    }
+
+    fn forward_header(&self, name: &HeaderName) -> bool {
+        name.as_str().starts_with("x-amzn-bedrock-")
+    }
+
+    fn transform_body(
+        &self,
+        request: &ClientRequest<'_>,
+        _upstream_model: &str,
+    ) -> Result<Bytes, ProviderError> {
+        request::transform_body(&self.name, request.body, request.headers, &self.betas)
+    }
+
+    fn authenticate<'a>(
+        &'a self,
+        request: &'a mut Request<Bytes>,
+        credential: Credential<'a>,
+        _client_headers: &'a HeaderMap,
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        let headers = request.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        let stream = request
+            .uri()
+            .path()
+            .ends_with("/invoke-with-response-stream");
+        let accept = if stream {
+            "application/vnd.amazon.eventstream"
+        } else {
+            "application/json"
+        };
+        request
+            .headers_mut()
+            .insert(header::ACCEPT, HeaderValue::from_static(accept));
+        let result = match (credential, &self.auth) {
+            (Credential::Key(key), _) => set_secret_header(
+                &self.name,
+                request,
+                "authorization",
+                &format!("Bearer {}", key.expose()),
+            ),
+            // Signed whatever the client sent: its own credentials never reach AWS.
+            (Credential::ClientOwn | Credential::None, Some(auth)) => self.sign(request, auth),
+            (Credential::ClientOwn | Credential::None, None) => Err(ProviderError::Credentials {
+                provider: self.name.clone(),
+                message: "no pool key was chosen and no AWS credentials are configured".to_owned(),
+            }),
+        };
+        Box::pin(std::future::ready(result))
+    }
+
+    fn response_decoder(
+        &self,
+        endpoint: Endpoint,
+        stream: bool,
+    ) -> Option<Box<dyn ResponseDecoder>> {
+        (endpoint == Endpoint::Messages && stream)
+            .then(|| Box::new(BedrockStreamDecoder::new()) as Box<dyn ResponseDecoder>)
+    }
+
+    fn translate_error(&self, status: StatusCode, body: Bytes) -> (StatusCode, Bytes) {
+        errors::translate_error(status, &body)
+    }
+}
+
+#[cfg(test)]
+#[path = "provider_tests.rs"]
+mod tests;

@@ -1,0 +1,360 @@
+//! One key's rate-limit state. It outlives pools: a reload builds new pools
+//! around the same `Arc<KeyState>`s, so what a key has used and learned is
+//! kept. Each key has its own mutex, held only for arithmetic.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::SystemTime;
+
+use http::HeaderMap;
+use tokio::time::Instant;
+
+use super::dimension::DimensionState;
+use super::headers::{LimitReport, read_rate_limits};
+use super::limits::{Estimate, KeyLimits, LimitDimension};
+use super::reservation::{Outcome, Reservation};
+use super::snapshot::{KeySnapshot, UsageTotals};
+
+/// Why a key is taken out of service for a long time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DisableReason {
+    /// The upstream rejected the key (401).
+    InvalidKey,
+    /// The key may not use this API or model (403).
+    PermissionDenied,
+    /// The account's spend limit or credit is exhausted.
+    SpendLimit,
+}
+
+impl fmt::Display for DisableReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::InvalidKey => "invalid key",
+            Self::PermissionDenied => "permission denied",
+            Self::SpendLimit => "spend limit reached",
+        })
+    }
+}
+
+/// What keeps a key from taking a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum UnavailableReason {
+    /// A rate limit (ours or the upstream's) has too little left.
+    Limit(LimitDimension),
+    /// The upstream answered 429 and asked us to wait.
+    CoolingDown,
+    Disabled(DisableReason),
+}
+
+impl fmt::Display for UnavailableReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Limit(dimension) => write!(f, "{dimension} rate limit reached"),
+            Self::CoolingDown => f.write_str("cooling down after a 429"),
+            Self::Disabled(reason) => write!(f, "disabled: {reason}"),
+        }
+    }
+}
+
+/// A key cannot take a request now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("key unavailable: {reason}")]
+pub struct Unavailable {
+    /// The earliest moment the key could take the same request, if nothing
+    /// else happens meanwhile (settled reservations can make it sooner).
+    pub until: Instant,
+    /// The constraint that lasts longest.
+    pub reason: UnavailableReason,
+}
+
+/// A key's limits, usage and cooldowns. `Send + Sync`; share it as `Arc`.
+#[derive(Debug)]
+pub struct KeyState {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    dimensions: [DimensionState; 4],
+    /// Reservations not settled yet, by sequence number (issue order).
+    in_flight: BTreeMap<u64, Estimate>,
+    last_seq: u64,
+    cooling_until: Option<Instant>,
+    disabled: Option<(Instant, DisableReason)>,
+    used: UsageTotals,
+}
+
+impl KeyState {
+    pub fn new(limits: KeyLimits, now: Instant) -> Self {
+        let dimensions = LimitDimension::ALL.map(|d| DimensionState::new(limits.get(d), now));
+        Self {
+            inner: Mutex::new(Inner {
+                dimensions,
+                in_flight: BTreeMap::new(),
+                last_seq: 0,
+                cooling_until: None,
+                disabled: None,
+                used: UsageTotals::default(),
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // Critical sections only do arithmetic, so a poisoned lock still
+        // holds consistent numbers.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Applies reloaded configuration; usage, in-flight reservations and
+    /// learned limits are kept.
+    pub fn set_configured(&self, limits: KeyLimits) {
+        self.set_configured_at(limits, Instant::now());
+    }
+
+    /// [`Self::set_configured`] at a given instant.
+    pub fn set_configured_at(&self, limits: KeyLimits, now: Instant) {
+        let mut inner = self.lock();
+        for dimension in LimitDimension::ALL {
+            let in_flight = inner.in_flight_amount(dimension, 0);
+            inner.dimensions[dimension.index()].set_configured(
+                limits.get(dimension),
+                now,
+                in_flight,
+            );
+        }
+    }
+
+    /// Whether the key could take `estimate` now, without reserving anything.
+    pub fn check(&self, estimate: Estimate, now: Instant) -> Result<(), Unavailable> {
+        let mut inner = self.lock();
+        inner.refresh(now);
+        inner.blocker(estimate, now).map_or(Ok(()), Err)
+    }
+
+    /// Reserves one request, `estimate.input_tokens` input tokens and
+    /// `estimate.max_output_tokens` output tokens, or says when it could.
+    pub fn try_reserve(
+        self: &Arc<Self>,
+        estimate: Estimate,
+        now: Instant,
+    ) -> Result<Reservation, Unavailable> {
+        let mut inner = self.lock();
+        inner.refresh(now);
+        if let Some(unavailable) = inner.blocker(estimate, now) {
+            return Err(unavailable);
+        }
+        for dimension in LimitDimension::ALL {
+            inner.dimensions[dimension.index()].take(estimate.amount(dimension));
+        }
+        inner.last_seq += 1;
+        let seq = inner.last_seq;
+        inner.in_flight.insert(seq, estimate);
+        drop(inner);
+        Ok(Reservation::new(Arc::clone(self), seq, estimate))
+    }
+
+    /// Learns from a response's `anthropic-ratelimit-*` headers, assuming the
+    /// upstream has counted every reservation in flight. Prefer
+    /// [`Reservation::observe_headers`], which knows which ones it has seen.
+    pub fn observe_headers(&self, headers: &HeaderMap, now: Instant) {
+        self.observe_headers_at(headers, now, SystemTime::now());
+    }
+
+    /// [`Self::observe_headers`] with the wall-clock time of `now` given.
+    pub fn observe_headers_at(&self, headers: &HeaderMap, now: Instant, wall_now: SystemTime) {
+        let reports = read_rate_limits(headers, now, wall_now);
+        let mut inner = self.lock();
+        let through = inner.last_seq;
+        inner.observe(&reports, now, through);
+    }
+
+    pub(crate) fn observe_for(&self, seq: u64, reports: &[Option<LimitReport>; 4], now: Instant) {
+        self.lock().observe(reports, now, seq);
+    }
+
+    /// Takes the key out of rotation until `until` (e.g. a 429's
+    /// `retry-after`). An earlier end than one already set is ignored.
+    pub fn cool_down(&self, until: Instant) {
+        let mut inner = self.lock();
+        inner.cooling_until = inner.cooling_until.max(Some(until));
+    }
+
+    /// Takes the key out of rotation for a long time, e.g. after a 401. An
+    /// earlier end than one already set is ignored.
+    pub fn disable_until(&self, until: Instant, reason: DisableReason) {
+        let mut inner = self.lock();
+        if inner.disabled.is_none_or(|(current, _)| until > current) {
+            inner.disabled = Some((until, reason));
+        }
+    }
+
+    /// 0.0..=1.0: the fraction of capacity left in the tightest dimension
+    /// (1.0 with no limits known, 0.0 while cooling down, disabled or blocked).
+    pub fn headroom(&self, now: Instant) -> f64 {
+        let mut inner = self.lock();
+        inner.refresh(now);
+        inner.headroom()
+    }
+
+    /// Headroom and the number of reservations in flight, in one lock.
+    pub(crate) fn load(&self, now: Instant) -> (f64, usize) {
+        let mut inner = self.lock();
+        inner.refresh(now);
+        (inner.headroom(), inner.in_flight.len())
+    }
+
+    pub fn in_flight(&self) -> usize {
+        self.lock().in_flight.len()
+    }
+
+    pub fn snapshot(&self, now: Instant) -> KeySnapshot {
+        let mut inner = self.lock();
+        inner.refresh(now);
+        let [requests, input_tokens, output_tokens, tokens] =
+            inner.dimensions.each_ref().map(|d| d.snapshot(now));
+        KeySnapshot {
+            requests,
+            input_tokens,
+            output_tokens,
+            tokens,
+            in_flight: inner.in_flight.len(),
+            cooling_until: inner.cooling_until,
+            disabled_until: inner.disabled.map(|(until, _)| until),
+            disabled_reason: inner.disabled.map(|(_, reason)| reason),
+            used: inner.used,
+            headroom: inner.headroom(),
+        }
+    }
+
+    pub(crate) fn finish(&self, seq: u64, outcome: Outcome) {
+        self.lock().finish(seq, outcome);
+    }
+}
+
+impl Inner {
+    /// Refills every bucket and forgets cooldowns that are over.
+    fn refresh(&mut self, now: Instant) {
+        for dimension in &mut self.dimensions {
+            dimension.refill(now);
+        }
+        if self.cooling_until.is_some_and(|until| until <= now) {
+            self.cooling_until = None;
+        }
+        if self.disabled.is_some_and(|(until, _)| until <= now) {
+            self.disabled = None;
+        }
+    }
+
+    /// The constraint that keeps `estimate` out longest, if any does.
+    fn blocker(&self, estimate: Estimate, now: Instant) -> Option<Unavailable> {
+        let disabled = self
+            .disabled
+            .map(|(until, reason)| (until, UnavailableReason::Disabled(reason)));
+        let cooling = self
+            .cooling_until
+            .map(|until| (until, UnavailableReason::CoolingDown));
+        let limits = LimitDimension::ALL.into_iter().filter_map(|dimension| {
+            let ready = self.dimensions[dimension.index()].ready_at(estimate.amount(dimension));
+            ready.map(|until| (until, UnavailableReason::Limit(dimension)))
+        });
+        disabled
+            .into_iter()
+            .chain(cooling)
+            .chain(limits)
+            .filter(|(until, _)| *until > now)
+            .max_by_key(|(until, _)| *until)
+            .map(|(until, reason)| Unavailable { until, reason })
+    }
+
+    fn headroom(&self) -> f64 {
+        if self.disabled.is_some() || self.cooling_until.is_some() {
+            return 0.0;
+        }
+        self.dimensions
+            .iter()
+            .map(DimensionState::fraction)
+            .fold(1.0, f64::min)
+    }
+
+    /// What in-flight reservations numbered above `after` take from `dimension`.
+    fn in_flight_amount(&self, dimension: LimitDimension, after: u64) -> u64 {
+        self.in_flight
+            .range(after.saturating_add(1)..)
+            .map(|(_, estimate)| estimate.amount(dimension))
+            .fold(0, u64::saturating_add)
+    }
+
+    /// Applies the upstream's reports. The upstream has counted reservations
+    /// up to `through` (those sent before the response's request); the ones
+    /// issued later are deducted from what it says remains.
+    fn observe(&mut self, reports: &[Option<LimitReport>; 4], now: Instant, through: u64) {
+        for dimension in LimitDimension::ALL {
+            let Some(report) = &reports[dimension.index()] else {
+                continue;
+            };
+            let synced = &mut self.dimensions[dimension.index()].synced_through;
+            if report.remaining.is_some() {
+                *synced = (*synced).max(through);
+            }
+            let synced = *synced;
+            let unseen = self.in_flight_amount(dimension, synced);
+            let in_flight = self.in_flight_amount(dimension, 0);
+            self.dimensions[dimension.index()].apply_report(report, now, unseen, in_flight);
+        }
+    }
+
+    fn finish(&mut self, seq: u64, outcome: Outcome) {
+        let Some(reserved) = self.in_flight.remove(&seq) else {
+            return;
+        };
+        for dimension in LimitDimension::ALL {
+            let state = &mut self.dimensions[dimension.index()];
+            let counted_upstream = seq <= state.synced_through;
+            state.adjust(refund(dimension, &reserved, outcome, counted_upstream));
+        }
+        let used = &mut self.used;
+        match outcome {
+            Outcome::Used(usage) => {
+                used.requests = used.requests.saturating_add(1);
+                used.input_tokens = used.input_tokens.saturating_add(usage.itpm_tokens());
+                used.output_tokens = used.output_tokens.saturating_add(usage.output_tokens);
+                used.cache_read_input_tokens = used
+                    .cache_read_input_tokens
+                    .saturating_add(usage.cache_read_input_tokens);
+            }
+            Outcome::Rejected => used.requests = used.requests.saturating_add(1),
+            Outcome::Unused => {}
+        }
+    }
+}
+
+/// What goes back into a dimension's bucket when a reservation ends.
+///
+/// Output tokens were reserved at `max_tokens` and are trued up to the real
+/// output, as the upstream does at the end of a request. Input tokens are
+/// trued up too, unless the upstream already counted this request in a
+/// reported `remaining`: then the bucket already holds the upstream's exact
+/// figure. A request that was sent stays charged; one that never left is
+/// refunded entirely.
+fn refund(dimension: LimitDimension, reserved: &Estimate, outcome: Outcome, counted: bool) -> i128 {
+    let (actual_input, actual_output) = match outcome {
+        Outcome::Unused => return i128::from(reserved.amount(dimension)),
+        Outcome::Rejected => (0, 0),
+        Outcome::Used(usage) => (
+            usage.amount(LimitDimension::InputTokens),
+            usage.amount(LimitDimension::OutputTokens),
+        ),
+    };
+    let input = match counted {
+        true => 0,
+        false => i128::from(reserved.input_tokens) - i128::from(actual_input),
+    };
+    let output = i128::from(reserved.max_output_tokens) - i128::from(actual_output);
+    match dimension {
+        LimitDimension::Requests => 0,
+        LimitDimension::InputTokens => input,
+        LimitDimension::OutputTokens => output,
+        LimitDimension::Tokens => input + output,
+    }
+}

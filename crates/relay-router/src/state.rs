@@ -1,0 +1,118 @@
+//! State that outlives any one configuration: key usage and learned limits,
+//! circuit breakers, conversation affinity, and where thinking signatures
+//! came from. A reload builds a new [`crate::Router`] over the same
+//! `RouterState`, so a provider or key that still exists keeps its history.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use dashmap::DashMap;
+use relay_config::AffinityConfig;
+use relay_core::SignatureId;
+
+use crate::health::{BreakerSettings, ProviderHealth};
+use crate::pool::{KeyLimits, KeyState};
+
+/// Where a conversation was last served.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AffinityTarget {
+    pub provider: Arc<str>,
+    pub key_id: Option<String>,
+}
+
+/// The router's process-lifetime state. Share one per process (`Arc`).
+#[derive(Debug)]
+pub struct RouterState {
+    providers: DashMap<String, Arc<ProviderHealth>>,
+    keys: DashMap<(String, String), Arc<KeyState>>,
+    affinity: moka::sync::Cache<String, AffinityTarget>,
+    signatures: moka::sync::Cache<SignatureId, Arc<str>>,
+}
+
+/// How many thinking signatures' origins are remembered. Each entry is a
+/// 64-bit fingerprint and a shared provider name.
+const SIGNATURE_CAPACITY: u64 = 100_000;
+/// A signature is only useful while its conversation is alive.
+const SIGNATURE_TTL: Duration = Duration::from_secs(24 * 3600);
+
+impl RouterState {
+    pub fn new(affinity: &AffinityConfig) -> Self {
+        Self {
+            providers: DashMap::new(),
+            keys: DashMap::new(),
+            affinity: moka::sync::Cache::builder()
+                .max_capacity(affinity.max_entries.max(1))
+                .time_to_idle(Duration::from_millis(affinity.ttl_ms.max(1)))
+                .build(),
+            signatures: moka::sync::Cache::builder()
+                .max_capacity(SIGNATURE_CAPACITY)
+                .time_to_idle(SIGNATURE_TTL)
+                .build(),
+        }
+    }
+
+    /// The provider's health, created on first use; settings are updated in place.
+    pub(crate) fn provider_health(
+        &self,
+        name: &str,
+        settings: BreakerSettings,
+    ) -> Arc<ProviderHealth> {
+        let entry = self
+            .providers
+            .entry(name.to_owned())
+            .or_insert_with(|| Arc::new(ProviderHealth::new(settings)));
+        entry.set_settings(settings);
+        Arc::clone(&entry)
+    }
+
+    /// The key's state, created on first use; configured limits are updated in place.
+    pub(crate) fn key_state(
+        &self,
+        provider: &str,
+        key_id: &str,
+        limits: KeyLimits,
+    ) -> Arc<KeyState> {
+        let now = tokio::time::Instant::now();
+        let entry = self
+            .keys
+            .entry((provider.to_owned(), key_id.to_owned()))
+            .or_insert_with(|| Arc::new(KeyState::new(limits, now)));
+        entry.set_configured(limits);
+        Arc::clone(&entry)
+    }
+
+    /// Forgets providers and keys no configuration mentions any more.
+    pub(crate) fn retain(&self, providers: &[&str], keys: &[(&str, &str)]) {
+        self.providers
+            .retain(|name, _| providers.contains(&name.as_str()));
+        self.keys
+            .retain(|(provider, key), _| keys.contains(&(provider.as_str(), key.as_str())));
+    }
+
+    pub(crate) fn affinity(&self, session: &str) -> Option<AffinityTarget> {
+        self.affinity.get(session)
+    }
+
+    pub(crate) fn remember_affinity(&self, session: &str, target: AffinityTarget) {
+        if self.affinity.get(session).as_ref() != Some(&target) {
+            self.affinity.insert(session.to_owned(), target);
+        }
+    }
+
+    /// Records that `provider` produced these thinking signatures.
+    pub fn remember_signatures(&self, provider: &Arc<str>, signatures: &[SignatureId]) {
+        for signature in signatures {
+            self.signatures.insert(*signature, Arc::clone(provider));
+        }
+    }
+
+    /// The provider that produced a signature, if the relay saw it being made.
+    pub fn signature_origin(&self, signature: SignatureId) -> Option<Arc<str>> {
+        self.signatures.get(&signature)
+    }
+
+    /// Live entries in the affinity cache (approximate; for stats).
+    pub fn affinity_entries(&self) -> u64 {
+        self.affinity.entry_count()
+    }
+}
