@@ -10,13 +10,11 @@ mod common;
 
 use std::time::Duration;
 
-use base64::Engine as _;
 use cloud_support::*;
 use common::*;
 use relay_test_support::{MockReply, MockUpstream, RelayOptions, RelayProcess, TestClient};
 use serde_json::{Value, json};
 
-const EVENT_STREAM: &str = "application/vnd.amazon.eventstream";
 const AWS_KEY_ID: &str = "AKIDRELAYTEST0001";
 const AWS_SECRET: &str = "bedrock-secret-access-key-0003";
 const AWS_TOKEN: &str = "bedrock-session-token-0004";
@@ -45,16 +43,6 @@ logging:
 
 fn body_of(request: &relay_test_support::RecordedRequest) -> Value {
     request.json().unwrap()
-}
-
-fn frames(events: &[Value]) -> Vec<u8> {
-    events.iter().flat_map(chunk_frame).collect()
-}
-
-fn event_stream_reply(bytes: &[u8]) -> MockReply {
-    MockReply::sse_raw(split_awkwardly(bytes))
-        .header("content-type", EVENT_STREAM)
-        .event_delay(Duration::from_millis(2))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -143,34 +131,8 @@ async fn bedrock_through_the_sdk() {
                "anthropic_beta": ["interleaved-thinking-2025-05-14"]})
     );
     for request in &requests {
-        let authorization = parse_authorization(request.header("authorization").unwrap());
-        assert!(
-            authorization
-                .credential
-                .starts_with(&format!("{AWS_KEY_ID}/"))
-        );
-        assert!(
-            authorization
-                .credential
-                .ends_with("/us-west-2/bedrock/aws4_request")
-        );
-        for signed in ["content-type", "host", "x-amz-date", "x-amz-security-token"] {
-            assert!(
-                authorization.signed_headers.iter().any(|h| h == signed),
-                "{signed} unsigned"
-            );
-        }
-        assert_eq!(request.header("x-amz-security-token"), Some(AWS_TOKEN));
-        let resigned = resign(
-            request,
-            &mock.url(),
-            (AWS_KEY_ID, AWS_SECRET, Some(AWS_TOKEN)),
-            "us-west-2",
-        );
-        assert_eq!(
-            authorization.signature, resigned,
-            "the signature covers what arrived"
-        );
+        let credentials = (AWS_KEY_ID, AWS_SECRET, Some(AWS_TOKEN));
+        assert_sigv4_signed(request, &mock.url(), credentials, "us-west-2");
         for absent in ["x-api-key", "anthropic-version", "anthropic-beta"] {
             assert!(request.header(absent).is_none(), "{absent} reached Bedrock");
         }
@@ -282,13 +244,7 @@ async fn vertex_through_the_sdk() {
         "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion="
     ));
     let jwt = form.rsplit('=').next().unwrap();
-    let claims = jwt.split('.').nth(1).unwrap();
-    let claims: Value = serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(claims)
-            .unwrap(),
-    )
-    .unwrap();
+    let claims = jwt_claims(jwt);
     assert_eq!(claims["iss"], "relay@relay-test.iam.gserviceaccount.com");
     assert_eq!(claims["aud"], token_uri);
     assert_eq!(

@@ -427,3 +427,106 @@ async fn thinking_signed_elsewhere_is_dropped_when_the_conversation_moves() {
         json!([{"type": "text", "text": "hi"}])
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_active_health_check_closes_an_open_circuit_without_client_traffic() {
+    let (primary, secondary) = (
+        MockUpstream::start().await.unwrap(),
+        MockUpstream::start().await.unwrap(),
+    );
+    primary.set_default(MockReply::error(500, "api_error", "down"));
+    let yaml = format!(
+        "routing:\n  strategy: failover\n  debug: true\nhealth:\n  health_check: {{ enabled: true, interval_ms: 150 }}\n  circuit_breaker: {{ failure_threshold: 1, open_duration_ms: 60000 }}\nproviders:\n{}{}",
+        provider("primary", &primary.url(), &["kp"], "    priority: 2\n"),
+        provider("secondary", &secondary.url(), &["ks"], "    priority: 1\n"),
+    );
+    let relay = start_relay(&yaml, &[]).await;
+    assert_eq!(
+        post(&relay, &[]).await.header("x-cc-relay-provider"),
+        Some("secondary")
+    );
+
+    let circuit = || async {
+        let providers = TestClient::new()
+            .get(format!("{}/v1/providers", relay.url()))
+            .await
+            .unwrap()
+            .json()
+            .unwrap();
+        providers["data"][0]["circuit"].as_str().unwrap().to_owned()
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        circuit().await,
+        "open",
+        "still failing: the probes keep it open"
+    );
+    let probes: Vec<_> = primary
+        .requests()
+        .into_iter()
+        .filter(|r| r.method.as_str() == "GET")
+        .collect();
+    assert!(
+        !probes.is_empty(),
+        "the health check probes a real endpoint"
+    );
+    assert_eq!(probes[0].path_and_query, "/v1/models");
+    assert_eq!(probes[0].header("x-api-key"), Some("kp"));
+
+    primary.set_default(MockReply::auto());
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while circuit().await != "closed" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the circuit never closed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        post(&relay, &[]).await.header("x-cc-relay-provider"),
+        Some("primary")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn count_tokens_skips_providers_without_it_and_does_not_count_that_as_a_failure() {
+    let (bedrock, anthropic) = (
+        MockUpstream::start().await.unwrap(),
+        MockUpstream::start().await.unwrap(),
+    );
+    let bedrock_provider = format!(
+        "  - name: bedrock\n    type: bedrock\n    aws_region: us-east-1\n    base_url: \"{}\"\n    keys: [{{ key: \"bedrock-api-key\" }}]\n    priority: 2\n",
+        bedrock.url()
+    );
+    let relay = start_relay(
+        &config(
+            "  strategy: failover\n  debug: true",
+            &[
+                bedrock_provider,
+                provider("anthropic", &anthropic.url(), &["ka"], "    priority: 1\n"),
+            ],
+        ),
+        &[],
+    )
+    .await;
+    let url = format!("{}/v1/messages/count_tokens", relay.url());
+    for _ in 0..3 {
+        let response = TestClient::new()
+            .post_json(&url, &[], &json!({"model": "claude-sonnet-4-5", "messages": [{"role": "user", "content": "hi"}]}))
+            .await
+            .unwrap();
+        assert_eq!(response.status, 200, "{}", response.text());
+        assert_eq!(response.header("x-cc-relay-provider"), Some("anthropic"));
+    }
+    assert_eq!(bedrock.request_count(), 0);
+    let providers = TestClient::new()
+        .get(format!("{}/v1/providers", relay.url()))
+        .await
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(
+        providers["data"][0]["circuit"], "closed",
+        "skipping is not failing: {providers}"
+    );
+}

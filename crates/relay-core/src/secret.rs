@@ -22,16 +22,21 @@ impl Secret {
         self.0.is_empty()
     }
 
-    /// A short, stable, non-reversible id for logs, metrics and headers:
-    /// the first 8 hex digits of a FNV-1a-64 hash mixed with the length.
-    /// It identifies a key among a handful; it is not a security boundary.
+    /// A short, stable, non-reversible id for logs, metrics and headers: 8 hex
+    /// digits of an FNV-1a-64 hash finished with the SplitMix64 mixer, so keys
+    /// that differ in one character get unrelated-looking ids. It identifies a
+    /// key among a handful; it is not a security boundary.
     pub fn short_id(&self) -> String {
         let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
         for byte in self.0.as_bytes() {
             hash ^= u64::from(*byte);
             hash = hash.wrapping_mul(0x0100_0000_01b3);
         }
-        hash ^= self.0.len() as u64;
+        hash ^= hash >> 30;
+        hash = hash.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        hash ^= hash >> 27;
+        hash = hash.wrapping_mul(0x94d0_49bb_1331_11eb);
+        hash ^= hash >> 31;
         format!("{:08x}", (hash >> 32) as u32)
     }
 }
@@ -71,6 +76,12 @@ mod tests {
         assert_eq!(a.short_id(), Secret::new("key-a").short_id());
         assert_ne!(a.short_id(), Secret::new("key-b").short_id());
         assert_eq!(a.short_id().len(), 8);
+        // One character apart, yet no shared prefix worth confusing.
+        let (x, y) = (
+            Secret::new("sk-a").short_id(),
+            Secret::new("sk-b").short_id(),
+        );
+        assert_ne!(x[..4], y[..4]);
         assert!(!a.short_id().contains("key"));
     }
 }

@@ -181,8 +181,13 @@ impl Provider for Azure {
         })
     }
 
-    fn translate_error(&self, status: StatusCode, body: Bytes) -> (StatusCode, Bytes) {
-        crate::translate::translate(status, &body, "Azure AI Foundry", azure_code)
+    fn translate_error(
+        &self,
+        status: StatusCode,
+        _headers: &http::HeaderMap,
+        body: Bytes,
+    ) -> (StatusCode, Bytes) {
+        crate::translate::translate(status, &body, None, "Azure AI Foundry", azure_code)
     }
 }
 

@@ -124,8 +124,7 @@ fn missing_credentials_and_errors() {
     );
 
     let provider = Azure::with_env(&config(), &|_| None).unwrap();
-    let (status, body) = provider.translate_error(
-        StatusCode::NOT_FOUND,
+    let (status, body) = provider.translate_error(StatusCode::NOT_FOUND, &http::HeaderMap::new(),
         Bytes::from_static(br#"{"error":{"code":"DeploymentNotFound","message":"The API deployment for this resource does not exist."}}"#),
     );
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -139,6 +138,10 @@ fn missing_credentials_and_errors() {
     let anthropic = Bytes::from_static(
         br#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#,
     );
-    let out = provider.translate_error(StatusCode::from_u16(529).unwrap(), anthropic.clone());
+    let out = provider.translate_error(
+        StatusCode::from_u16(529).unwrap(),
+        &http::HeaderMap::new(),
+        anthropic.clone(),
+    );
     assert_eq!(out.1, anthropic);
 }

@@ -149,11 +149,22 @@ pub trait Provider: Send + Sync + Debug {
         None
     }
 
+    /// Where the active health check probes this provider while its circuit
+    /// is open: a real, cheap endpoint. `None`: no active check.
+    fn health_check_uri(&self) -> Option<Uri> {
+        join_uri(self.name(), self.base_url(), "/v1/models").ok()
+    }
+
     /// Turns an upstream error response (non-2xx, body complete) into the
     /// Anthropic error shape, so clients and failover see one vocabulary.
     /// The default keeps it unchanged: Anthropic-compatible backends already
     /// answer in that shape.
-    fn translate_error(&self, status: StatusCode, body: Bytes) -> (StatusCode, Bytes) {
+    fn translate_error(
+        &self,
+        status: StatusCode,
+        _headers: &HeaderMap,
+        body: Bytes,
+    ) -> (StatusCode, Bytes) {
         (status, body)
     }
 }

@@ -98,6 +98,7 @@ fn truncate(message: &str) -> String {
 pub(crate) fn translate(
     status: StatusCode,
     body: &Bytes,
+    header_code: Option<&str>,
     backend: &str,
     classify: impl Fn(&str) -> Option<ErrorType>,
 ) -> (StatusCode, Bytes) {
@@ -105,7 +106,10 @@ pub(crate) fn translate(
     if parsed.as_ref().is_some_and(is_anthropic_error) {
         return (status, body.clone());
     }
-    let code = parsed.as_ref().and_then(foreign_code);
+    let code = parsed
+        .as_ref()
+        .and_then(foreign_code)
+        .or_else(|| header_code.map(str::to_owned));
     let error_type = code
         .as_deref()
         .and_then(&classify)
@@ -147,7 +151,7 @@ mod tests {
     #[test]
     fn anthropic_errors_are_kept() {
         let body = Bytes::from_static(br#"{"type":"error","error":{"type":"x","message":"m"}}"#);
-        let (status, out) = translate(StatusCode::IM_A_TEAPOT, &body, "b", |_| None);
+        let (status, out) = translate(StatusCode::IM_A_TEAPOT, &body, None, "b", |_| None);
         assert_eq!((status, out), (StatusCode::IM_A_TEAPOT, body));
     }
 
@@ -156,7 +160,13 @@ mod tests {
         let body = Bytes::from_static(
             br#"[{"error":{"code":429,"message":"Quota exceeded","status":"RESOURCE_EXHAUSTED"}}]"#,
         );
-        let (status, out) = translate(StatusCode::TOO_MANY_REQUESTS, &body, "Vertex AI", |_| None);
+        let (status, out) = translate(
+            StatusCode::TOO_MANY_REQUESTS,
+            &body,
+            None,
+            "Vertex AI",
+            |_| None,
+        );
         assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
         let v = parse(&out);
         assert_eq!(v["error"]["type"], "rate_limit_error");
@@ -169,12 +179,24 @@ mod tests {
     #[test]
     fn unavailable_becomes_overloaded_529_and_plain_text_is_quoted() {
         let body = Bytes::from_static(b"upstream connect error");
-        let (status, out) = translate(StatusCode::SERVICE_UNAVAILABLE, &body, "Azure", |_| None);
+        let (status, out) = translate(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &body,
+            None,
+            "Azure",
+            |_| None,
+        );
         assert_eq!(status.as_u16(), 529);
         let v = parse(&out);
         assert_eq!(v["error"]["type"], "overloaded_error");
         assert_eq!(v["error"]["message"], "Azure: upstream connect error");
-        let (_, out) = translate(StatusCode::BAD_GATEWAY, &Bytes::new(), "Azure", |_| None);
+        let (_, out) = translate(
+            StatusCode::BAD_GATEWAY,
+            &Bytes::new(),
+            None,
+            "Azure",
+            |_| None,
+        );
         assert_eq!(
             parse(&out)["error"]["message"],
             "Azure: Azure answered HTTP 502"

@@ -196,8 +196,13 @@ impl Provider for Vertex {
         })
     }
 
-    fn translate_error(&self, status: StatusCode, body: Bytes) -> (StatusCode, Bytes) {
-        crate::translate::translate(status, &body, "Vertex AI", google_status)
+    fn translate_error(
+        &self,
+        status: StatusCode,
+        _headers: &http::HeaderMap,
+        body: Bytes,
+    ) -> (StatusCode, Bytes) {
+        crate::translate::translate(status, &body, None, "Vertex AI", google_status)
     }
 }
 

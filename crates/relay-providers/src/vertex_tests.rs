@@ -167,8 +167,7 @@ async fn base_url_and_errors() {
     setup.config.base_url = Some("http://127.0.0.1:9/".into());
     let provider = Vertex::with_env(&setup.config, &|_| None).unwrap();
     assert_eq!(provider.base_url(), "http://127.0.0.1:9");
-    let (status, body) = provider.translate_error(
-        StatusCode::FORBIDDEN,
+    let (status, body) = provider.translate_error(StatusCode::FORBIDDEN, &http::HeaderMap::new(),
         Bytes::from_static(br#"{"error":{"code":403,"message":"Permission denied on resource project my-project.","status":"PERMISSION_DENIED"}}"#),
     );
     assert_eq!(status, StatusCode::FORBIDDEN);

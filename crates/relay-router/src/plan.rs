@@ -270,6 +270,17 @@ impl<'r> Plan<'r> {
         }
     }
 
+    /// Gives an attempt back untried: the provider cannot serve this request
+    /// at all (an endpoint it does not support). Nothing is recorded against
+    /// the provider or the key, and the attempt does not count.
+    pub fn skip(&mut self, attempt: Attempt) {
+        self.excluded.push(attempt.target);
+        self.attempts = self.attempts.saturating_sub(1);
+        if let Some(lease) = attempt.lease {
+            lease.reservation.release_unused();
+        }
+    }
+
     /// Reports how an attempt ended and learns from it (rate-limit headers,
     /// circuit, latency, cooldowns). Returns whether to deliver the response
     /// or try the next attempt.

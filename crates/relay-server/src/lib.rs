@@ -14,6 +14,7 @@ mod api;
 mod body;
 mod context;
 mod error_response;
+mod health_check;
 mod middleware;
 mod observe;
 mod proxy;

@@ -84,12 +84,13 @@ pub async fn relay(
     };
     let mut held: Option<HeldResponse> = None;
     let mut last_transport: Option<ApiError> = None;
+    let mut unsupported: Option<ApiError> = None;
     loop {
         let attempt = match plan.next_attempt(Instant::now()) {
             Ok(attempt) => attempt,
             Err(exhausted) => {
-                return match (held, last_transport) {
-                    // The client sees the last upstream answer when every candidate failed.
+                // The client sees the last upstream answer when every candidate failed.
+                return match (held, last_transport.or(unsupported)) {
                     (Some(held), _) => Ok(held_response(held)),
                     (None, Some(error)) => Err(error),
                     (None, None) => Ok(route_error_response(&exhausted)),
@@ -99,6 +100,16 @@ pub async fn relay(
         let Some(provider) = runtime.provider(attempt.provider_index) else {
             continue;
         };
+        if !provider.supports(endpoint) {
+            // Not a failure of the provider: it simply does not offer this endpoint.
+            unsupported = Some(ApiError::not_found(format!(
+                "provider `{}` does not support {}, and no other provider could take the request",
+                attempt.provider,
+                endpoint.as_str()
+            )));
+            plan.skip(attempt);
+            continue;
+        }
         let route = RouteInfo {
             provider: attempt.provider.to_string(),
             model: summary.model.clone(),
@@ -176,13 +187,23 @@ pub async fn relay(
                         continue;
                     }
                 };
-                let (status, error_body) = provider.translate_error(parts.status, error_body);
+                let original = error_body.clone();
+                let (status, error_body) =
+                    provider.translate_error(parts.status, &parts.headers, error_body);
+                let translated = status != parts.status || error_body != original;
                 let outcome = Outcome::Response {
                     status: status.as_u16(),
                     headers: &parts.headers,
                     error_body: Some(&error_body),
                 };
                 let mut headers = parts.headers.clone();
+                if translated {
+                    // The body is now Anthropic's JSON, whatever the backend sent.
+                    headers.insert(
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static("application/json"),
+                    );
+                }
                 headers.extend(routing_headers(router, &attempt, Instant::now()));
                 match plan.report(attempt, outcome, Instant::now()) {
                     Verdict::Deliver(delivery) => {

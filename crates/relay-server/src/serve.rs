@@ -84,6 +84,7 @@ impl Server {
         };
         let service = TowerToHyperService::new(relay_service(Arc::clone(&self.state)));
         let graceful = GracefulShutdown::new();
+        let health_checks = tokio::spawn(crate::health_check::run(Arc::clone(&self.state)));
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
@@ -110,6 +111,7 @@ impl Server {
             }
         }
         drop(self.listener);
+        health_checks.abort();
         let in_flight = self
             .state
             .in_flight

@@ -3,15 +3,21 @@
 //! event sequences, and running the Python SDK client.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::time::SystemTime;
+use std::time::Duration;
 
 use aws_smithy_eventstream::frame::write_message_to;
 use aws_smithy_types::event_stream::{Header, HeaderValue, Message};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
-use relay_test_support::RecordedRequest;
+use relay_test_support::MockReply;
 use serde_json::{Value, json};
+
+const EVENT_STREAM: &str = "application/vnd.amazon.eventstream";
+
+mod sigv4;
+
+pub use sigv4::assert_sigv4_signed;
 
 /// One event-stream frame with string headers.
 pub fn frame(headers: &[(&str, &str)], payload: &[u8]) -> Vec<u8> {
@@ -93,92 +99,16 @@ pub fn split_awkwardly(bytes: &[u8]) -> Vec<Bytes> {
     pieces
 }
 
-/// Parses `AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…`.
-pub struct Authorization {
-    pub credential: String,
-    pub signed_headers: Vec<String>,
-    pub signature: String,
+/// Chunk frames for `events`, back to back.
+pub fn frames(events: &[Value]) -> Vec<u8> {
+    events.iter().flat_map(chunk_frame).collect()
 }
 
-pub fn parse_authorization(value: &str) -> Authorization {
-    let rest = value
-        .strip_prefix("AWS4-HMAC-SHA256 ")
-        .unwrap_or_else(|| panic!("not a SigV4 authorization: {value}"));
-    let mut credential = None;
-    let mut signed = None;
-    let mut signature = None;
-    for part in rest.split(", ") {
-        let (name, v) = part.split_once('=').unwrap();
-        match name {
-            "Credential" => credential = Some(v.to_owned()),
-            "SignedHeaders" => signed = Some(v.split(';').map(str::to_owned).collect()),
-            "Signature" => signature = Some(v.to_owned()),
-            other => panic!("unexpected authorization part {other}"),
-        }
-    }
-    Authorization {
-        credential: credential.unwrap(),
-        signed_headers: signed.unwrap(),
-        signature: signature.unwrap(),
-    }
-}
-
-/// Signs what the mock received again, with the same credentials and the
-/// request's own `x-amz-date`, and returns the signature: equal to the one
-/// sent only if nothing signed was changed between the relay and the mock.
-pub fn resign(
-    request: &RecordedRequest,
-    base_url: &str,
-    credentials: (&str, &str, Option<&str>),
-    region: &str,
-) -> String {
-    let auth = parse_authorization(request.header("authorization").unwrap());
-    let amz_date = request.header("x-amz-date").unwrap();
-    let rfc3339 = format!(
-        "{}-{}-{}T{}:{}:{}Z",
-        &amz_date[0..4],
-        &amz_date[4..6],
-        &amz_date[6..8],
-        &amz_date[9..11],
-        &amz_date[11..13],
-        &amz_date[13..15]
-    );
-    let time: SystemTime = humantime::parse_rfc3339(&rfc3339).unwrap();
-    let headers: Vec<(&str, &str)> = auth
-        .signed_headers
-        .iter()
-        .filter(|name| !matches!(name.as_str(), "x-amz-date" | "x-amz-security-token"))
-        .map(|name| (name.as_str(), request.header(name).unwrap()))
-        .collect();
-    let identity = aws_credential_types::Credentials::new(
-        credentials.0,
-        credentials.1,
-        credentials.2.map(str::to_owned),
-        None,
-        "test",
-    )
-    .into();
-    let params = aws_sigv4::sign::v4::SigningParams::builder()
-        .identity(&identity)
-        .region(region)
-        .name("bedrock")
-        .time(time)
-        .settings(aws_sigv4::http_request::SigningSettings::default())
-        .build()
-        .unwrap()
-        .into();
-    let uri = format!("{base_url}{}", request.path_and_query);
-    let signable = aws_sigv4::http_request::SignableRequest::new(
-        request.method.as_str(),
-        &uri,
-        headers.into_iter(),
-        aws_sigv4::http_request::SignableBody::Bytes(&request.body),
-    )
-    .unwrap();
-    let (_, signature) = aws_sigv4::http_request::sign(signable, &params)
-        .unwrap()
-        .into_parts();
-    signature
+/// A 200 event-stream reply of `bytes`, written in awkward pieces with small gaps.
+pub fn event_stream_reply(bytes: &[u8]) -> MockReply {
+    MockReply::sse_raw(split_awkwardly(bytes))
+        .header("content-type", EVENT_STREAM)
+        .event_delay(Duration::from_millis(2))
 }
 
 /// Runs the SDK client script against the relay and returns what it printed.
@@ -209,4 +139,13 @@ pub fn names(value: &Value) -> Vec<&str> {
         .iter()
         .map(|e| e.as_str().unwrap())
         .collect()
+}
+
+/// The claims of a JWT (signature not checked).
+pub fn jwt_claims(jwt: &str) -> Value {
+    let claims = jwt.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(claims)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
 }

@@ -39,9 +39,14 @@ pub(crate) fn error_type_for(exception: &str) -> Option<ErrorType> {
 }
 
 /// Translates a non-2xx Bedrock response. The exception name comes from the
-/// body's `__type` / `code` when present; otherwise the status decides.
-pub(crate) fn translate_error(status: StatusCode, body: &Bytes) -> (StatusCode, Bytes) {
-    translate::translate(status, body, "Bedrock", error_type_for)
+/// body's `__type` / `code`, else the `x-amzn-ErrorType` header; failing
+/// both, the status decides.
+pub(crate) fn translate_error(
+    status: StatusCode,
+    error_type_header: Option<&str>,
+    body: &Bytes,
+) -> (StatusCode, Bytes) {
+    translate::translate(status, body, error_type_header, "Bedrock", error_type_for)
 }
 
 #[cfg(test)]
@@ -50,7 +55,7 @@ mod tests {
 
     fn translated(status: u16, body: &str) -> (u16, serde_json::Value) {
         let status = StatusCode::from_u16(status).unwrap();
-        let (status, body) = translate_error(status, &Bytes::from(body.to_owned()));
+        let (status, body) = translate_error(status, None, &Bytes::from(body.to_owned()));
         (status.as_u16(), serde_json::from_slice(&body).unwrap())
     }
 

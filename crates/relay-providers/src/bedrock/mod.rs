@@ -234,8 +234,16 @@ impl Provider for Bedrock {
             .then(|| Box::new(BedrockStreamDecoder::new()) as Box<dyn ResponseDecoder>)
     }
 
-    fn translate_error(&self, status: StatusCode, body: Bytes) -> (StatusCode, Bytes) {
-        errors::translate_error(status, &body)
+    fn translate_error(
+        &self,
+        status: StatusCode,
+        headers: &http::HeaderMap,
+        body: Bytes,
+    ) -> (StatusCode, Bytes) {
+        let error_type = headers
+            .get("x-amzn-errortype")
+            .and_then(|v| v.to_str().ok());
+        errors::translate_error(status, error_type, &body)
     }
 }
 

@@ -225,10 +225,28 @@ fn building_fails_clearly_without_credentials_and_never_leaks_them() {
 }
 
 #[test]
+fn the_error_type_header_names_the_exception_when_the_body_does_not() {
+    let provider = Bedrock::with_env(&config(), &no_env).unwrap();
+    let mut headers = http::HeaderMap::new();
+    headers.insert("x-amzn-errortype", http::HeaderValue::from_static("UnrecognizedClientException:http://internal.amazon.com/coral/com.amazon.coral.service/"));
+    let (status, body) = provider.translate_error(
+        StatusCode::FORBIDDEN,
+        &headers,
+        Bytes::from_static(
+            br#"{"message":"The security token included in the request is invalid."}"#,
+        ),
+    );
+    let value: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(value["error"]["type"], "authentication_error", "{value}");
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[test]
 fn errors_are_translated() {
     let provider = Bedrock::with_env(&config(), &no_env).unwrap();
     let (status, body) = provider.translate_error(
         StatusCode::TOO_MANY_REQUESTS,
+        &http::HeaderMap::new(),
         Bytes::from_static(br#"{"message":"Too many tokens, please wait before trying again."}"#),
     );
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
