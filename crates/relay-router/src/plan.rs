@@ -166,6 +166,9 @@ impl<'r> Plan<'r> {
             .targets
             .iter()
             .position(|t| t.name == sticky.provider)?;
+        if self.router.state.is_disabled(&sticky.provider) {
+            return None;
+        }
         let target = &self.router.targets[target_index];
         let admission = target.health.admit(now);
         if matches!(admission, Admission::Rejected { .. }) {

@@ -133,6 +133,7 @@ impl Router {
             .map(|(p, k)| (p.as_str(), k.as_str()))
             .collect();
         state.retain(&names, &keys);
+        state.configure_affinity(&config.routing.affinity);
         let provider_names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
         Self {
             strategy: config.routing.strategy,
@@ -184,8 +185,9 @@ impl Router {
         }
         // The selector orders the providers that can serve now; the others go
         // last, where the plan skips them but learns when the first reopens.
-        let (available, unavailable): (Vec<usize>, Vec<usize>) =
-            (0..self.targets.len()).partition(|&i| self.targets[i].health.is_available(now));
+        let (available, unavailable): (Vec<usize>, Vec<usize>) = (0..self.targets.len())
+            .filter(|&i| !self.state.is_disabled(&self.targets[i].name))
+            .partition(|&i| self.targets[i].health.is_available(now));
         let candidates: Vec<Candidate<'_>> = available
             .iter()
             .map(|&i| {
@@ -213,5 +215,115 @@ impl Router {
             None
         };
         Ok(Plan::new(self, order, request, sticky, now))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Outcome, Verdict};
+    use http::HeaderMap;
+    use relay_config::{KeyConfig, ProviderConfig};
+    use relay_core::Secret;
+
+    fn config(names: &[&str]) -> Config {
+        let mut config = Config::default();
+        config.health.circuit_breaker.failure_threshold = 1;
+        config.providers = names
+            .iter()
+            .map(|name| ProviderConfig {
+                name: (*name).into(),
+                keys: vec![KeyConfig {
+                    key: Secret::new(format!("sk-{name}")),
+                    ..KeyConfig::default()
+                }],
+                ..ProviderConfig::default()
+            })
+            .collect();
+        config
+    }
+
+    fn request(session: Option<&str>) -> RouteRequest<'_> {
+        RouteRequest {
+            model: "m",
+            session,
+            estimate: Estimate {
+                input_tokens: 10,
+                max_output_tokens: 10,
+            },
+        }
+    }
+
+    /// Serves one request with `status`; returns the provider tried first.
+    fn serve(router: &Router, session: Option<&str>, status: u16) -> String {
+        let now = Instant::now();
+        let mut plan = router.plan(&request(session), now).unwrap();
+        let attempt = plan.next_attempt(now).unwrap();
+        let provider = attempt.provider.to_string();
+        let headers = HeaderMap::new();
+        if let Verdict::Deliver(delivery) = plan.report(
+            attempt,
+            Outcome::Response {
+                status,
+                headers: &headers,
+                error_body: None,
+            },
+            now,
+        ) {
+            delivery.finish(None, &[], false);
+        }
+        provider
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_operator_can_switch_a_provider_off_and_on() {
+        let state = Arc::new(RouterState::new(&Default::default()));
+        let router = Router::new(&config(&["a", "b"]), Arc::clone(&state));
+        assert_eq!(serve(&router, None, 200), "a");
+        state.set_disabled("a", true);
+        assert_eq!(serve(&router, None, 200), "b");
+        // The switch outlives a reload.
+        let reloaded = Router::new(&config(&["a", "b"]), Arc::clone(&state));
+        assert_eq!(serve(&reloaded, None, 200), "b");
+        state.set_disabled("a", false);
+        assert_eq!(serve(&reloaded, None, 200), "a");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn circuits_and_affinity_survive_a_reload() {
+        let state = Arc::new(RouterState::new(&Default::default()));
+        let router = Router::new(&config(&["a", "b"]), Arc::clone(&state));
+        assert_eq!(serve(&router, None, 500), "a");
+        assert!(
+            router
+                .circuit("a", Instant::now())
+                .is_some_and(|c| matches!(c, CircuitState::Open { .. }))
+        );
+        // The session sticks to b, which served it.
+        assert_eq!(serve(&router, Some("s1"), 200), "b");
+
+        let reloaded = Router::new(&config(&["a", "b", "c"]), Arc::clone(&state));
+        assert!(matches!(
+            reloaded.circuit("a", Instant::now()),
+            Some(CircuitState::Open { .. })
+        ));
+        assert_eq!(
+            serve(&reloaded, Some("s1"), 200),
+            "b",
+            "affinity kept across the reload"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn removed_providers_forget_their_state() {
+        let state = Arc::new(RouterState::new(&Default::default()));
+        let router = Router::new(&config(&["a", "b"]), Arc::clone(&state));
+        serve(&router, None, 500);
+        let _without_a = Router::new(&config(&["b"]), Arc::clone(&state));
+        let with_a_again = Router::new(&config(&["a", "b"]), Arc::clone(&state));
+        assert_eq!(
+            with_a_again.circuit("a", Instant::now()),
+            Some(CircuitState::Closed)
+        );
     }
 }

@@ -6,7 +6,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use dashmap::DashMap;
+use arc_swap::ArcSwap;
+use dashmap::{DashMap, DashSet};
 use relay_config::AffinityConfig;
 use relay_core::SignatureId;
 
@@ -20,12 +21,34 @@ pub struct AffinityTarget {
     pub key_id: Option<String>,
 }
 
+/// The conversation cache and the settings it was built with.
+#[derive(Debug)]
+struct Affinity {
+    settings: AffinityConfig,
+    cache: moka::sync::Cache<String, AffinityTarget>,
+}
+
+impl Affinity {
+    fn new(settings: &AffinityConfig) -> Self {
+        let cache = moka::sync::Cache::builder()
+            .max_capacity(settings.max_entries.max(1))
+            .time_to_idle(Duration::from_millis(settings.ttl_ms.max(1)))
+            .build();
+        Self {
+            settings: settings.clone(),
+            cache,
+        }
+    }
+}
+
 /// The router's process-lifetime state. Share one per process (`Arc`).
 #[derive(Debug)]
 pub struct RouterState {
     providers: DashMap<String, Arc<ProviderHealth>>,
     keys: DashMap<(String, String), Arc<KeyState>>,
-    affinity: moka::sync::Cache<String, AffinityTarget>,
+    affinity: ArcSwap<Affinity>,
+    /// Providers an operator switched off at run time; kept across reloads.
+    disabled: DashSet<String>,
     signatures: moka::sync::Cache<SignatureId, Arc<str>>,
 }
 
@@ -40,10 +63,8 @@ impl RouterState {
         Self {
             providers: DashMap::new(),
             keys: DashMap::new(),
-            affinity: moka::sync::Cache::builder()
-                .max_capacity(affinity.max_entries.max(1))
-                .time_to_idle(Duration::from_millis(affinity.ttl_ms.max(1)))
-                .build(),
+            affinity: ArcSwap::from_pointee(Affinity::new(affinity)),
+            disabled: DashSet::new(),
             signatures: moka::sync::Cache::builder()
                 .max_capacity(SIGNATURE_CAPACITY)
                 .time_to_idle(SIGNATURE_TTL)
@@ -89,14 +110,43 @@ impl RouterState {
             .retain(|(provider, key), _| keys.contains(&(provider.as_str(), key.as_str())));
     }
 
+    /// Applies `routing.affinity` from a (re)loaded configuration. A change of
+    /// size or idle time starts a fresh cache: moka's are fixed at creation.
+    pub(crate) fn configure_affinity(&self, settings: &AffinityConfig) {
+        if self.affinity.load().settings != *settings {
+            tracing::info!(
+                ttl_ms = settings.ttl_ms,
+                max_entries = settings.max_entries,
+                "affinity settings changed; conversations start afresh"
+            );
+            self.affinity.store(Arc::new(Affinity::new(settings)));
+        }
+    }
+
     pub(crate) fn affinity(&self, session: &str) -> Option<AffinityTarget> {
-        self.affinity.get(session)
+        self.affinity.load().cache.get(session)
     }
 
     pub(crate) fn remember_affinity(&self, session: &str, target: AffinityTarget) {
-        if self.affinity.get(session).as_ref() != Some(&target) {
-            self.affinity.insert(session.to_owned(), target);
+        let affinity = self.affinity.load();
+        if affinity.cache.get(session).as_ref() != Some(&target) {
+            affinity.cache.insert(session.to_owned(), target);
         }
+    }
+
+    /// Switches a provider off (or back on) at run time, whatever the
+    /// configuration says; the switch outlives reloads until undone.
+    pub fn set_disabled(&self, provider: &str, disabled: bool) {
+        if disabled {
+            self.disabled.insert(provider.to_owned());
+        } else {
+            self.disabled.remove(provider);
+        }
+    }
+
+    /// Whether an operator switched the provider off.
+    pub fn is_disabled(&self, provider: &str) -> bool {
+        !self.disabled.is_empty() && self.disabled.contains(provider)
     }
 
     /// Records that `provider` produced these thinking signatures.
@@ -113,6 +163,6 @@ impl RouterState {
 
     /// Live entries in the affinity cache (approximate; for stats).
     pub fn affinity_entries(&self) -> u64 {
-        self.affinity.entry_count()
+        self.affinity.load().cache.entry_count()
     }
 }
