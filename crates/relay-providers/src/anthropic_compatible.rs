@@ -1,14 +1,14 @@
 //! Backends that speak the Anthropic Messages API natively: Anthropic itself,
 //! Z.AI, MiniMax and Ollama. They differ only in defaults and in how a key is sent.
 
-use std::collections::BTreeMap;
-
 use bytes::Bytes;
 use http::{HeaderMap, Request};
 use relay_config::{ProviderConfig, ProviderType};
 
 use crate::error::ProviderError;
-use crate::provider::{BoxFuture, Credential, Provider, default_credential, set_secret_header};
+use crate::provider::{
+    BoxFuture, Credential, Provider, ProviderInfo, default_credential, set_secret_header,
+};
 
 /// Which Anthropic-compatible backend, and so which defaults apply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,11 +52,7 @@ impl Flavor {
 #[derive(Debug)]
 pub struct AnthropicCompatible {
     flavor: Flavor,
-    name: String,
-    base_url: String,
-    models: Vec<String>,
-    model_mapping: BTreeMap<String, String>,
-    has_keys: bool,
+    info: ProviderInfo,
 }
 
 impl AnthropicCompatible {
@@ -65,16 +61,10 @@ impl AnthropicCompatible {
             .base_url
             .as_deref()
             .filter(|url| !url.is_empty())
-            .unwrap_or(flavor.default_base_url())
-            .trim_end_matches('/')
-            .to_owned();
+            .unwrap_or(flavor.default_base_url());
         Self {
             flavor,
-            name: config.name.clone(),
-            base_url,
-            models: config.models.clone(),
-            model_mapping: config.model_mapping.clone(),
-            has_keys: !config.keys.is_empty(),
+            info: ProviderInfo::from_config(config, base_url),
         }
     }
 
@@ -84,8 +74,8 @@ impl AnthropicCompatible {
 }
 
 impl Provider for AnthropicCompatible {
-    fn name(&self) -> &str {
-        &self.name
+    fn info(&self) -> &ProviderInfo {
+        &self.info
     }
 
     fn kind(&self) -> ProviderType {
@@ -94,22 +84,6 @@ impl Provider for AnthropicCompatible {
 
     fn owner(&self) -> &'static str {
         self.flavor.owner()
-    }
-
-    fn base_url(&self) -> &str {
-        &self.base_url
-    }
-
-    fn models(&self) -> &[String] {
-        &self.models
-    }
-
-    fn model_mapping(&self) -> &BTreeMap<String, String> {
-        &self.model_mapping
-    }
-
-    fn has_keys(&self) -> bool {
-        self.has_keys
     }
 
     fn passthrough_client_credentials(&self) -> bool {
@@ -126,11 +100,11 @@ impl Provider for AnthropicCompatible {
             // Z.AI, MiniMax and Ollama document bearer tokens for their Anthropic endpoints.
             (Flavor::Zai | Flavor::Minimax | Flavor::Ollama, Credential::Key(key)) => {
                 let value = format!("Bearer {}", key.expose());
-                let result = set_secret_header(&self.name, request, "authorization", &value);
+                let result = set_secret_header(&self.info.name, request, "authorization", &value);
                 Box::pin(std::future::ready(result))
             }
             _ => Box::pin(std::future::ready(default_credential(
-                &self.name,
+                &self.info.name,
                 request,
                 credential,
                 client_headers,

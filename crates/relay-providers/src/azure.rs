@@ -12,8 +12,6 @@
 //!   `Authorization: Bearer`.
 //! - Body and responses are Anthropic's; gateway errors are translated.
 
-use std::collections::BTreeMap;
-
 use bytes::Bytes;
 use http::{HeaderMap, Request, StatusCode, Uri};
 use relay_config::{ProviderConfig, ProviderType};
@@ -23,17 +21,13 @@ use crate::credentials::token::TokenCache;
 use crate::credentials::{Env, azure};
 use crate::encoding::path_segment;
 use crate::error::ProviderError;
-use crate::provider::{BoxFuture, Credential, Provider, join_uri, set_secret_header};
+use crate::provider::{BoxFuture, Credential, Provider, ProviderInfo, join_uri, set_secret_header};
 use crate::request::ClientRequest;
 
 /// An Azure AI Foundry provider.
 #[derive(Debug)]
 pub struct Azure {
-    name: String,
-    base_url: String,
-    models: Vec<String>,
-    model_mapping: BTreeMap<String, String>,
-    has_keys: bool,
+    info: ProviderInfo,
     deployment: Option<String>,
     api_version: Option<String>,
     /// Entra ID tokens for requests without a pool key.
@@ -78,11 +72,7 @@ impl Azure {
             ));
         }
         let provider = Self {
-            name: config.name.clone(),
-            base_url,
-            models: config.models.clone(),
-            model_mapping: config.model_mapping.clone(),
-            has_keys,
+            info: ProviderInfo::from_config(config, &base_url),
             deployment: config.azure_deployment_id.clone().filter(|d| !d.is_empty()),
             api_version: config.azure_api_version.clone().filter(|v| !v.is_empty()),
             tokens,
@@ -96,13 +86,13 @@ impl Azure {
             Some(version) => format!("{path}?api-version={}", path_segment(version)),
             None => path.to_owned(),
         };
-        join_uri(&self.name, &self.base_url, &path_and_query)
+        join_uri(&self.info.name, &self.info.base_url, &path_and_query)
     }
 }
 
 impl Provider for Azure {
-    fn name(&self) -> &str {
-        &self.name
+    fn info(&self) -> &ProviderInfo {
+        &self.info
     }
 
     fn kind(&self) -> ProviderType {
@@ -113,24 +103,8 @@ impl Provider for Azure {
         "azure-ai-foundry"
     }
 
-    fn base_url(&self) -> &str {
-        &self.base_url
-    }
-
-    fn models(&self) -> &[String] {
-        &self.models
-    }
-
-    fn model_mapping(&self) -> &BTreeMap<String, String> {
-        &self.model_mapping
-    }
-
-    fn has_keys(&self) -> bool {
-        self.has_keys
-    }
-
     fn upstream_model<'a>(&'a self, client_model: &'a str) -> &'a str {
-        match (self.model_mapping.get(client_model), &self.deployment) {
+        match (self.info.model_mapping.get(client_model), &self.deployment) {
             (Some(mapped), _) => mapped,
             (None, Some(deployment)) => deployment,
             (None, None) => client_model,
@@ -154,18 +128,18 @@ impl Provider for Azure {
         Box::pin(async move {
             match (credential, &self.tokens) {
                 (Credential::Key(key), _) => {
-                    set_secret_header(&self.name, request, "x-api-key", key.expose())
+                    set_secret_header(&self.info.name, request, "x-api-key", key.expose())
                 }
                 (Credential::ClientOwn | Credential::None, Some(tokens)) => {
                     let token = tokens
                         .token()
                         .await
                         .map_err(|err| ProviderError::Credentials {
-                            provider: self.name.clone(),
+                            provider: self.info.name.clone(),
                             message: format!("no Entra ID token for {}: {err}", tokens.describe()),
                         })?;
                     set_secret_header(
-                        &self.name,
+                        &self.info.name,
                         request,
                         "authorization",
                         &format!("Bearer {}", token.expose()),
@@ -173,7 +147,7 @@ impl Provider for Azure {
                 }
                 (Credential::ClientOwn | Credential::None, None) => {
                     Err(ProviderError::Credentials {
-                        provider: self.name.clone(),
+                        provider: self.info.name.clone(),
                         message: "no pool key was chosen and Entra ID is not configured".to_owned(),
                     })
                 }

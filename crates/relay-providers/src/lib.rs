@@ -47,6 +47,6 @@ pub use bedrock::{
 pub use build::build_provider;
 pub use decoder::{DecodeError, ResponseDecoder};
 pub use error::ProviderError;
-pub use provider::{BoxFuture, Credential, Endpoint, Provider};
+pub use provider::{BoxFuture, Credential, Endpoint, Provider, ProviderInfo};
 pub use request::{ClientRequest, prepare_request};
 pub use vertex::{VERTEX_ANTHROPIC_VERSION, Vertex};

@@ -47,26 +47,64 @@ pub enum Credential<'a> {
     None,
 }
 
+/// What every provider is, whatever its wire format: built once from its
+/// configuration entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProviderInfo {
+    pub name: String,
+    /// Without a trailing slash.
+    pub base_url: String,
+    pub models: Vec<String>,
+    pub model_mapping: BTreeMap<String, String>,
+    pub has_keys: bool,
+}
+
+impl ProviderInfo {
+    /// The identity of `config`, served at `base_url`.
+    pub fn from_config(config: &relay_config::ProviderConfig, base_url: &str) -> Self {
+        Self {
+            name: config.name.clone(),
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            models: config.models.clone(),
+            model_mapping: config.model_mapping.clone(),
+            has_keys: config.keys.iter().any(|key| !key.key.is_empty()),
+        }
+    }
+}
+
 /// One configured backend.
 ///
 /// Only the identity methods are required. Every hook has a default that fits
 /// an Anthropic-compatible API; a provider overrides what differs, the way
 /// Bedrock overrides the URL, the body and authentication.
 pub trait Provider: Send + Sync + Debug {
-    /// The configured name (unique within a configuration).
-    fn name(&self) -> &str;
+    /// The configured identity every provider has.
+    fn info(&self) -> &ProviderInfo;
     /// The configured `type`.
     fn kind(&self) -> ProviderType;
     /// Who runs the backend, for `/v1/models`' `owned_by`-style listings.
     fn owner(&self) -> &'static str;
+
+    /// The configured name (unique within a configuration).
+    fn name(&self) -> &str {
+        &self.info().name
+    }
     /// The base URL requests are sent to (no trailing slash).
-    fn base_url(&self) -> &str;
+    fn base_url(&self) -> &str {
+        &self.info().base_url
+    }
     /// Models this provider serves, as configured.
-    fn models(&self) -> &[String];
+    fn models(&self) -> &[String] {
+        &self.info().models
+    }
     /// Client model name -> upstream model name.
-    fn model_mapping(&self) -> &BTreeMap<String, String>;
+    fn model_mapping(&self) -> &BTreeMap<String, String> {
+        &self.info().model_mapping
+    }
     /// Whether the provider has keys of its own (a pool); without, see [`Provider::passthrough_client_credentials`].
-    fn has_keys(&self) -> bool;
+    fn has_keys(&self) -> bool {
+        self.info().has_keys
+    }
 
     /// Whether a keyless provider forwards the client's own credentials.
     /// True only for Anthropic: other backends would receive a credential

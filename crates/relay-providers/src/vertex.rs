@@ -15,8 +15,6 @@
 //! - Responses are Anthropic's SSE/JSON already; Google-shaped errors are
 //!   translated.
 
-use std::collections::BTreeMap;
-
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, Request, StatusCode, Uri};
 use relay_config::{ProviderConfig, ProviderType};
@@ -28,7 +26,7 @@ use crate::credentials::token::TokenCache;
 use crate::encoding::path_segment;
 use crate::error::ProviderError;
 use crate::json_body::TopLevel;
-use crate::provider::{BoxFuture, Credential, Endpoint, Provider, set_secret_header};
+use crate::provider::{BoxFuture, Credential, Endpoint, Provider, ProviderInfo, set_secret_header};
 use crate::request::ClientRequest;
 
 /// The `anthropic_version` Vertex AI requires.
@@ -37,12 +35,9 @@ pub const VERTEX_ANTHROPIC_VERSION: &str = "vertex-2023-10-16";
 /// A Vertex AI provider.
 #[derive(Debug)]
 pub struct Vertex {
-    name: String,
+    info: ProviderInfo,
     project: String,
     region: String,
-    base_url: String,
-    models: Vec<String>,
-    model_mapping: BTreeMap<String, String>,
     tokens: TokenCache,
 }
 
@@ -74,12 +69,13 @@ impl Vertex {
         let source =
             google::token_source(config.gcp_credentials_file.as_deref(), env).map_err(fail)?;
         let provider = Self {
-            name: config.name.clone(),
+            // Vertex authenticates with OAuth tokens, never with pool keys.
+            info: ProviderInfo {
+                has_keys: false,
+                ..ProviderInfo::from_config(config, &base_url)
+            },
             project,
             region,
-            base_url,
-            models: config.models.clone(),
-            model_mapping: config.model_mapping.clone(),
             tokens: TokenCache::new(source),
         };
         provider.model_uri("model", "rawPredict")?;
@@ -94,13 +90,13 @@ impl Vertex {
             path_segment(&self.project),
             path_segment(&self.region),
         );
-        crate::provider::join_uri(&self.name, &self.base_url, &path)
+        crate::provider::join_uri(&self.info.name, &self.info.base_url, &path)
     }
 }
 
 impl Provider for Vertex {
-    fn name(&self) -> &str {
-        &self.name
+    fn info(&self) -> &ProviderInfo {
+        &self.info
     }
 
     fn kind(&self) -> ProviderType {
@@ -109,22 +105,6 @@ impl Provider for Vertex {
 
     fn owner(&self) -> &'static str {
         "google-vertex-ai"
-    }
-
-    fn base_url(&self) -> &str {
-        &self.base_url
-    }
-
-    fn models(&self) -> &[String] {
-        &self.models
-    }
-
-    fn model_mapping(&self) -> &BTreeMap<String, String> {
-        &self.model_mapping
-    }
-
-    fn has_keys(&self) -> bool {
-        false
     }
 
     fn upstream_uri(
@@ -157,7 +137,7 @@ impl Provider for Vertex {
             relay_core::rewrite_model(request.body, request.summary, upstream_model)
         };
         let mut top = TopLevel::parse(&body).map_err(|err| ProviderError::Request {
-            provider: self.name.clone(),
+            provider: self.info.name.clone(),
             message: format!("the request body is not a JSON object: {err}"),
         })?;
         if request.endpoint == Endpoint::Messages {
@@ -181,14 +161,14 @@ impl Provider for Vertex {
                 .token()
                 .await
                 .map_err(|err| ProviderError::Credentials {
-                    provider: self.name.clone(),
+                    provider: self.info.name.clone(),
                     message: format!(
                         "no Google access token from {}: {err}",
                         self.tokens.describe()
                     ),
                 })?;
             set_secret_header(
-                &self.name,
+                &self.info.name,
                 request,
                 "authorization",
                 &format!("Bearer {}", token.expose()),

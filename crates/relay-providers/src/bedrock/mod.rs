@@ -20,7 +20,6 @@ pub(crate) mod fuzz;
 mod request;
 mod signing;
 
-use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use bytes::Bytes;
@@ -34,7 +33,7 @@ use crate::credentials::Env;
 use crate::credentials::aws::{self, BedrockAuth};
 use crate::decoder::ResponseDecoder;
 use crate::error::ProviderError;
-use crate::provider::{BoxFuture, Credential, Endpoint, Provider, set_secret_header};
+use crate::provider::{BoxFuture, Credential, Endpoint, Provider, ProviderInfo, set_secret_header};
 use crate::request::ClientRequest;
 use request::BetaFilter;
 
@@ -44,12 +43,8 @@ const SIGNING_SERVICE: &str = "bedrock";
 /// A Bedrock provider.
 #[derive(Debug)]
 pub struct Bedrock {
-    name: String,
+    info: ProviderInfo,
     region: String,
-    base_url: String,
-    models: Vec<String>,
-    model_mapping: BTreeMap<String, String>,
-    has_keys: bool,
     betas: BetaFilter,
     /// How requests without a pool key authenticate; `None` when the provider has keys.
     auth: Option<BedrockAuth>,
@@ -86,16 +81,12 @@ impl Bedrock {
             tracing::debug!(provider = %config.name, auth = auth.kind(), "bedrock credentials resolved");
         }
         let provider = Self {
-            name: config.name.clone(),
+            info: ProviderInfo::from_config(config, &base_url),
             region,
-            base_url,
-            models: config.models.clone(),
-            model_mapping: config.model_mapping.clone(),
-            has_keys,
             betas: BetaFilter::from_config(config.bedrock_betas.as_deref()),
             auth,
         };
-        request::invoke_uri(&provider.name, &provider.base_url, "model", true)?;
+        request::invoke_uri(&provider.info.name, &provider.info.base_url, "model", true)?;
         Ok(provider)
     }
 
@@ -107,7 +98,7 @@ impl Bedrock {
     fn sign(&self, request: &mut Request<Bytes>, auth: &BedrockAuth) -> Result<(), ProviderError> {
         match auth {
             BedrockAuth::Bearer(token) => set_secret_header(
-                &self.name,
+                &self.info.name,
                 request,
                 "authorization",
                 &format!("Bearer {}", token.expose()),
@@ -120,7 +111,7 @@ impl Bedrock {
                 SystemTime::now(),
             )
             .map_err(|message| ProviderError::Credentials {
-                provider: self.name.clone(),
+                provider: self.info.name.clone(),
                 message,
             }),
         }
@@ -128,8 +119,8 @@ impl Bedrock {
 }
 
 impl Provider for Bedrock {
-    fn name(&self) -> &str {
-        &self.name
+    fn info(&self) -> &ProviderInfo {
+        &self.info
     }
 
     fn kind(&self) -> ProviderType {
@@ -138,22 +129,6 @@ impl Provider for Bedrock {
 
     fn owner(&self) -> &'static str {
         "aws-bedrock"
-    }
-
-    fn base_url(&self) -> &str {
-        &self.base_url
-    }
-
-    fn models(&self) -> &[String] {
-        &self.models
-    }
-
-    fn model_mapping(&self) -> &BTreeMap<String, String> {
-        &self.model_mapping
-    }
-
-    fn has_keys(&self) -> bool {
-        self.has_keys
     }
 
     fn supports(&self, endpoint: Endpoint) -> bool {
@@ -166,8 +141,8 @@ impl Provider for Bedrock {
         upstream_model: &str,
     ) -> Result<Uri, ProviderError> {
         request::invoke_uri(
-            &self.name,
-            &self.base_url,
+            &self.info.name,
+            &self.info.base_url,
             upstream_model,
             request.summary.stream,
         )
@@ -182,7 +157,7 @@ impl Provider for Bedrock {
         request: &ClientRequest<'_>,
         _upstream_model: &str,
     ) -> Result<Bytes, ProviderError> {
-        request::transform_body(&self.name, request.body, request.headers, &self.betas)
+        request::transform_body(&self.info.name, request.body, request.headers, &self.betas)
     }
 
     fn authenticate<'a>(
@@ -210,7 +185,7 @@ impl Provider for Bedrock {
             .insert(header::ACCEPT, HeaderValue::from_static(accept));
         let result = match (credential, &self.auth) {
             (Credential::Key(key), _) => set_secret_header(
-                &self.name,
+                &self.info.name,
                 request,
                 "authorization",
                 &format!("Bearer {}", key.expose()),
@@ -218,7 +193,7 @@ impl Provider for Bedrock {
             // Signed whatever the client sent: its own credentials never reach AWS.
             (Credential::ClientOwn | Credential::None, Some(auth)) => self.sign(request, auth),
             (Credential::ClientOwn | Credential::None, None) => Err(ProviderError::Credentials {
-                provider: self.name.clone(),
+                provider: self.info.name.clone(),
                 message: "no pool key was chosen and no AWS credentials are configured".to_owned(),
             }),
         };
