@@ -17,8 +17,11 @@ pub struct Cli {
 pub enum Command {
     /// Run the relay.
     Serve(ServeArgs),
-    /// Ask a running relay whether it is healthy.
+    /// Show a running relay's providers, keys and traffic (or just its health).
     Status(StatusArgs),
+    /// Open the terminal dashboard (runs `cc-relay-tui` with these arguments).
+    #[command(disable_help_flag = true, disable_version_flag = true)]
+    Tui(TuiArgs),
     /// Print the version.
     Version,
     /// Create, check, or hook up configuration.
@@ -83,6 +86,25 @@ pub struct StatusArgs {
     /// The relay's URL. Default: from the configuration's `server.listen`.
     #[arg(long, value_name = "URL")]
     pub url: Option<String>,
+    /// The admin token for /admin/stats. Default: the configuration's `server.admin.token`.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "CC_RELAY_ADMIN_TOKEN",
+        hide_env_values = true
+    )]
+    pub admin_token: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct TuiArgs {
+    /// Passed to `cc-relay-tui` unchanged (see `cc-relay tui --help`).
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "ARGS"
+    )]
+    pub args: Vec<std::ffi::OsString>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -8,6 +8,15 @@
 //! needing a restart. The debug options (`logging.debug_options`) are read
 //! from each request's configuration snapshot, so they follow reloads without
 //! help from here.
+//!
+//! In the JSON format every field of an event is a top-level key (the access
+//! log's `request finished` line carries `request_id`, `provider`, `key_id`,
+//! `model`, `status`, timings and token counts), and the current span
+//! (`request`, with its `id`) is added under `span`. With the `otel` cargo
+//! feature, spans are also exported over OTLP ([`otel`]).
+
+#[cfg(feature = "otel")]
+mod otel;
 
 use std::fs::OpenOptions;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -95,6 +104,12 @@ impl LogControl {
     }
 }
 
+/// Flushes what is still buffered for export (OpenTelemetry spans); call at exit.
+pub fn shutdown() {
+    #[cfg(feature = "otel")]
+    otel::shutdown();
+}
+
 /// Installs the global subscriber.
 pub fn init(logging: &LoggingConfig) -> anyhow::Result<Arc<LogControl>> {
     let (filter, from_env) = match std::env::var("RUST_LOG") {
@@ -122,12 +137,15 @@ pub fn init(logging: &LoggingConfig) -> anyhow::Result<Arc<LogControl>> {
             .json()
             .flatten_event(true)
             .with_current_span(true)
+            // The current span is enough: a request's span has no parents.
+            .with_span_list(false)
             .boxed(),
         LogFormat::Pretty => output.with_ansi(logging.pretty).boxed(),
     };
-    tracing_subscriber::registry()
-        .with(filter)
-        .with(output)
+    let subscriber = tracing_subscriber::registry().with(filter).with(output);
+    #[cfg(feature = "otel")]
+    let subscriber = subscriber.with(otel::layer()?);
+    subscriber
         .try_init()
         .map_err(|err| anyhow::anyhow!("could not set up logging: {err}"))?;
     Ok(Arc::new(LogControl {

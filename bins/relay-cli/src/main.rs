@@ -11,6 +11,7 @@ mod logging;
 mod output;
 mod serve;
 mod status;
+mod tui;
 
 use std::process::ExitCode;
 
@@ -23,6 +24,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve::run(args),
         Command::Status(args) => status::run(&args),
+        Command::Tui(args) => tui::run(args),
         Command::Version => {
             output::say(&format!("cc-relay {}", env!("CARGO_PKG_VERSION")));
             Ok(())

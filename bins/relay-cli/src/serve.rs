@@ -24,6 +24,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
              create one with `cc-relay config init`"
         ),
     }
+    #[cfg(unix)]
+    raise_open_files_limit();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -42,15 +44,21 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             for (setting, value) in logging::RESTART_ONLY {
                 reloader = reloader.restart_only(setting, value);
             }
-            Arc::new(reloader)
+            let reloader = Arc::new(reloader);
+            // POST /admin/reload uses it (the server keeps a weak reference).
+            reloader.register();
+            reloader
         });
+        log_operator_endpoints(&server);
         start_reload_triggers(reloader, !args.no_watch);
         // Scripts and tests read this line to learn the port when listening on port 0.
         output::say(&format!("cc-relay listening on http://{address}"));
         tracing::info!(%address, "listening");
         server.run(shutdown_signal()).await;
-        Ok(())
-    })
+        Ok::<_, anyhow::Error>(())
+    })?;
+    logging::shutdown();
+    Ok(())
 }
 
 /// The `serve` flags that override the file: applied at startup and to every
@@ -100,6 +108,35 @@ impl Overrides {
                 LogFormatArg::Json => LogFormat::Json,
             };
         }
+    }
+}
+
+/// Says where the metrics and the admin API are, and how they are protected.
+fn log_operator_endpoints(server: &Server) {
+    let config = server.state().snapshot().config.clone();
+    let admin = &config.server.admin;
+    let metrics_at = server.metrics_addr().or_else(|| server.local_addr().ok());
+    match server.metrics_addr() {
+        Some(address) => {
+            tracing::info!(%address, protected = admin.protect_metrics, "metrics at http://{address}/metrics")
+        }
+        None => tracing::info!(
+            protected = admin.protect_metrics,
+            "metrics at /metrics on the main listener"
+        ),
+    }
+    if !admin.protect_metrics && metrics_at.is_some_and(|a| !a.ip().is_loopback()) {
+        tracing::warn!(
+            "/metrics is open on a non-loopback address: set server.admin.protect_metrics, \
+             or serve it on a private address with server.metrics_listen"
+        );
+    }
+    if admin.token.is_none() {
+        tracing::info!(
+            "admin API disabled (/admin/* answers 404): set server.admin.token to enable it"
+        );
+    } else {
+        tracing::info!(read_only = admin.read_only, "admin API enabled at /admin/");
     }
 }
 
@@ -186,5 +223,33 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = interrupt.await;
+    }
+}
+
+/// Raises the soft limit on open files to the hard limit, as servers do: each
+/// relayed stream holds two sockets, and the usual soft default (1024) would
+/// cap the relay at a few hundred concurrent streams.
+#[cfg(unix)]
+fn raise_open_files_limit() {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    let Some(soft) = limit.current else {
+        return; // Already unlimited.
+    };
+    // An unlimited hard limit cannot be the soft one (the kernel caps it);
+    // 2^20 is Linux's default cap.
+    let target = limit.maximum.unwrap_or(1 << 20);
+    if target <= soft {
+        return;
+    }
+    let raised = Rlimit {
+        current: Some(target),
+        maximum: limit.maximum,
+    };
+    match setrlimit(Resource::Nofile, raised) {
+        Ok(()) => tracing::info!(from = soft, to = target, "raised the open-files limit"),
+        Err(error) => {
+            tracing::warn!(%error, limit = soft, "could not raise the open-files limit")
+        }
     }
 }

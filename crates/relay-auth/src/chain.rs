@@ -124,7 +124,7 @@ impl AuthChain {
 }
 
 /// The token of an `Authorization: Bearer <token>` value (scheme case-insensitive).
-fn bearer_token(value: &[u8]) -> Option<&[u8]> {
+pub fn bearer_token(value: &[u8]) -> Option<&[u8]> {
     let (scheme, rest) = value.split_at_checked(7)?;
     scheme
         .eq_ignore_ascii_case(b"bearer ")

@@ -12,4 +12,5 @@
 mod chain;
 mod secret_match;
 
-pub use chain::{AuthChain, AuthError, Grant};
+pub use chain::{AuthChain, AuthError, Grant, bearer_token};
+pub use secret_match::secret_matches;

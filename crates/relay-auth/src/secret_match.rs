@@ -24,6 +24,12 @@ impl SecretMatcher {
     }
 }
 
+/// Whether `presented` is `expected`, compared in constant time: for
+/// credentials checked outside the client auth chain (the admin token).
+pub fn secret_matches(expected: &Secret, presented: &[u8]) -> bool {
+    SecretMatcher::new(expected).matches(presented)
+}
+
 impl std::fmt::Debug for SecretMatcher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("SecretMatcher([redacted])")
@@ -41,5 +47,7 @@ mod tests {
         assert!(!m.matches(b"relay-secreT"));
         assert!(!m.matches(b"relay-secret "));
         assert!(!m.matches(b""));
+        assert!(secret_matches(&Secret::new("tok"), b"tok"));
+        assert!(!secret_matches(&Secret::new("tok"), b"to"));
     }
 }

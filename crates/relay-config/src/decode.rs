@@ -95,10 +95,25 @@ fn error_segments(path: &serde_path_to_error::Path) -> Vec<Seg> {
         .collect()
 }
 
+/// Unknown keys longer than this are not quoted (known ones are shorter).
+const MAX_SHOWN_UNKNOWN_KEY: usize = 32;
+
 /// "unknown key", with the closest known key when it is a likely typo, else
 /// the keys that are valid there.
 fn unknown_key(tree: &Node, ctx: &Ctx, segs: &[Seg]) -> Problem {
-    let path = render(segs);
+    let path = match segs.split_last() {
+        // A value pasted where a key goes (an API key, say) is not shown: the
+        // problem ends up in logs. Every known key is far shorter.
+        Some((Seg::Key(key), parent)) if key.chars().count() > MAX_SHOWN_UNKNOWN_KEY => {
+            let parent = render(parent);
+            let dot = if parent.is_empty() { "" } else { "." };
+            format!(
+                "{parent}{dot}<a key of {} characters, not shown>",
+                key.chars().count()
+            )
+        }
+        _ => render(segs),
+    };
     let known = match (
         segs.split_last(),
         segs.split_last().and_then(|(_, parent)| tree.get(parent)),

@@ -17,6 +17,7 @@ mod de;
 mod decode;
 mod error;
 mod expand;
+mod fuzz;
 mod load;
 mod node;
 mod path;
@@ -25,12 +26,16 @@ mod validate;
 mod watch;
 
 pub use error::{ConfigError, Problem};
+/// The fuzzing entry point, shared by the proptest suite and `fuzz/`; not
+/// part of the API.
+#[doc(hidden)]
+pub use fuzz::config_case;
 pub use load::{Format, load_file, load_str, transparent_default};
 pub use schema::{
-    AffinityConfig, AuthConfig, CacheConfig, CacheMode, CircuitBreakerConfig, Config, CostConfig,
-    DebugOptions, HealthCheckConfig, HealthConfig, KeyConfig, LogFormat, LogLevel, LoggingConfig,
-    ModelCost, OlricConfig, PoolStrategy, PoolingConfig, ProviderConfig, ProviderType,
-    RistrettoConfig, RoutingConfig, RoutingStrategy, ServerConfig,
+    AdminConfig, AffinityConfig, AuthConfig, CacheConfig, CacheMode, CircuitBreakerConfig, Config,
+    CostConfig, DebugOptions, HealthCheckConfig, HealthConfig, KeyConfig, LogFormat, LogLevel,
+    LoggingConfig, ModelCost, OlricConfig, PoolStrategy, PoolingConfig, ProviderConfig,
+    ProviderType, RistrettoConfig, RoutingConfig, RoutingStrategy, ServerConfig,
 };
 pub use validate::validate;
 pub use watch::{ConfigWatcher, DEFAULT_DEBOUNCE, MAX_DELAY_FACTOR, WatchError};

@@ -117,9 +117,11 @@ fn normalize(mut config: Config) -> Config {
         &mut server.api_key,
         &mut server.auth.api_key,
         &mut server.auth.bearer_secret,
+        &mut server.admin.token,
     ] {
         clear_empty_secret(secret);
     }
+    clear_empty(&mut server.metrics_listen);
     clear_empty(&mut config.routing.default_provider);
     for provider in &mut config.providers {
         for text in [

@@ -47,6 +47,15 @@ pub struct ServerConfig {
     pub enable_http2: bool,
     /// How long in-flight requests may take to finish after SIGINT/SIGTERM.
     pub shutdown_timeout_ms: u64,
+    /// How long a client may take to send a request's headers (and, on a new
+    /// connection, its first bytes) before the connection is closed: the
+    /// slow-loris guard. Also the h2c keep-alive ping interval and timeout.
+    pub header_read_timeout_ms: u64,
+    /// A second listener serving only `GET /metrics`. Unset: `/metrics` is
+    /// served on `listen`. Not reloadable.
+    pub metrics_listen: Option<String>,
+    /// The management API under `/admin/`.
+    pub admin: AdminConfig,
 }
 
 impl Default for ServerConfig {
@@ -62,6 +71,33 @@ impl Default for ServerConfig {
             max_body_bytes: 32 * 1024 * 1024,
             enable_http2: true,
             shutdown_timeout_ms: 30_000,
+            header_read_timeout_ms: 30_000,
+            metrics_listen: None,
+            admin: AdminConfig::default(),
+        }
+    }
+}
+
+/// `server.admin:`: the management API (`/admin/stats`, `/admin/events`,
+/// provider switches, reload). It has its own token, separate from the
+/// clients' credentials; without one it is off.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct AdminConfig {
+    /// Expected in `Authorization: Bearer` or `x-admin-token`. Unset: `/admin/*` answers 404.
+    pub token: Option<Secret>,
+    /// Refuse the write actions (disable/enable a provider, reload) with 403.
+    pub read_only: bool,
+    /// Require the admin token on `GET /metrics` too.
+    pub protect_metrics: bool,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        Self {
+            token: None,
+            read_only: true,
+            protect_metrics: false,
         }
     }
 }

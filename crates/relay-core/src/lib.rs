@@ -26,3 +26,12 @@ pub use sse::{SseError, SseEvent, SseParser, SseSplitter};
 pub use thinking::{
     SignatureId, ThinkingRewrite, drop_foreign_thinking, may_carry_thinking, response_signatures,
 };
+
+// Fuzzing entry points, shared by the proptest suites and the `cargo fuzz`
+// targets in `fuzz/`; not part of the API.
+#[doc(hidden)]
+pub use inspect::fuzz::inspect_case;
+#[doc(hidden)]
+pub use sse::fuzz::sse_case;
+#[doc(hidden)]
+pub use thinking::fuzz::thinking_case;

@@ -3,21 +3,24 @@
 use std::sync::Arc;
 
 use crate::runtime::Runtime;
+use crate::telemetry::RequestTelemetry;
 
 /// Put in each request's extensions by the outermost layer.
 #[derive(Clone, Debug)]
 pub struct RequestContext {
+    /// The request id (the client's `X-Request-ID`, or a new one).
+    pub id: Arc<str>,
     /// The one configuration snapshot this request uses from start to end.
     pub runtime: Arc<Runtime>,
+    /// Filled by every stage; emitted once when the response ends.
+    pub telemetry: Arc<RequestTelemetry>,
 }
 
-/// Put in a relayed response's extensions: where the request went.
+/// Put in a relayed response's extensions: where the request went (the
+/// rest of the route is in the request's telemetry).
 #[derive(Clone, Debug, Default)]
 pub struct RouteInfo {
     pub provider: String,
-    pub model: String,
     pub key_id: Option<String>,
-    pub attempts: u32,
-    pub stream: bool,
     pub affinity_hit: bool,
 }

@@ -7,14 +7,20 @@
 //! through as soon as it is complete. A [`Reloader`] puts a changed
 //! configuration file into service without dropping a request.
 //!
+//! Every request's telemetry (route, timings, tokens) is recorded once when
+//! its response ends and feeds the Prometheus metrics (`GET /metrics`), the
+//! management API (`/admin/stats`, `/admin/events`) and the access log.
+//!
 //! This is the top library crate: it composes `relay-config`, `relay-auth`,
 //! `relay-providers` and `relay-router`. None of them may depend on it.
 
+mod admin;
 mod api;
 mod body;
 mod context;
 mod error_response;
 mod health_check;
+mod metrics_listener;
 mod middleware;
 mod observe;
 mod proxy;
@@ -25,6 +31,7 @@ mod serve;
 mod service;
 mod state;
 mod stream;
+mod telemetry;
 mod thinking;
 mod upstream;
 
@@ -34,3 +41,4 @@ pub use reload::{
 pub use runtime::{PrepareError, Runtime};
 pub use serve::{Server, ServerError};
 pub use state::AppState;
+pub use telemetry::Telemetry;

@@ -1,7 +1,12 @@
 //! Watching a delivered response, without buffering it, for what the router
 //! must learn: the token usage the upstream reports (to settle the key's rate
 //! limit reservation), the thinking signatures it produces (to know which
-//! backend can verify them), and whether the stream broke.
+//! backend can verify them), and whether the stream broke. The usage and the
+//! moment of a stream's first content delta also go to the request's
+//! telemetry.
+
+use std::sync::Arc;
+use std::time::Instant;
 
 use bytes::Bytes;
 use relay_core::{SignatureId, SseEvent, SseParser, response_signatures};
@@ -10,6 +15,7 @@ use serde_json::Value;
 
 use crate::body::BodyError;
 use crate::middleware::watch::BodyWatch;
+use crate::telemetry::RequestTelemetry;
 
 /// The most of a non-streaming body kept to read its `usage` at the end.
 const MAX_JSON_OBSERVED: usize = 4 * 1024 * 1024;
@@ -21,6 +27,7 @@ pub struct DeliveryWatch {
     delivery: Option<Delivery>,
     format: Format,
     seen: Seen,
+    telemetry: Arc<RequestTelemetry>,
 }
 
 enum Format {
@@ -34,10 +41,11 @@ struct Seen {
     usage: Option<Usage>,
     signatures: Vec<SignatureId>,
     broken: bool,
+    first_token: bool,
 }
 
 impl DeliveryWatch {
-    pub fn new(delivery: Delivery, is_sse: bool) -> Self {
+    pub fn new(delivery: Delivery, is_sse: bool, telemetry: Arc<RequestTelemetry>) -> Self {
         let format = if is_sse {
             Format::Sse(SseParser::new(MAX_OBSERVED_EVENT))
         } else {
@@ -47,6 +55,7 @@ impl DeliveryWatch {
             delivery: Some(delivery),
             format,
             seen: Seen::default(),
+            telemetry,
         }
     }
 
@@ -59,6 +68,9 @@ impl DeliveryWatch {
                 self.seen.usage = Some(Usage::from_json(&value["usage"]));
             }
             self.seen.signatures = response_signatures(body);
+        }
+        if let Some(usage) = self.seen.usage {
+            self.telemetry.usage(usage);
         }
         delivery.finish(
             self.seen.usage.take(),
@@ -114,6 +126,10 @@ impl BodyWatch for DeliveryWatch {
             Format::Sse(parser) => {
                 if parser.push(data).is_ok() {
                     while let Some(event) = parser.next_event() {
+                        if !self.seen.first_token && event.event == "content_block_delta" {
+                            self.seen.first_token = true;
+                            self.telemetry.first_token(Instant::now());
+                        }
                         self.seen.observe_event(&event);
                     }
                 }

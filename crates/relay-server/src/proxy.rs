@@ -48,6 +48,8 @@ pub async fn relay(
     let (mut parts, body) = request.into_parts();
     let body = read_body(body, &parts.headers, server.max_body_bytes).await?;
     let summary = inspect_request(&body)?;
+    let telemetry = &ctx.telemetry;
+    telemetry.request(&summary.model, summary.stream);
     if runtime.config.logging.debug_options.log_request_body {
         log_body(
             &body,
@@ -110,12 +112,10 @@ pub async fn relay(
             plan.skip(attempt);
             continue;
         }
+        telemetry.attempt(&attempt.provider, attempt.key_id.as_deref());
         let route = RouteInfo {
             provider: attempt.provider.to_string(),
-            model: summary.model.clone(),
             key_id: attempt.key_id.clone(),
-            attempts: plan.attempts() as u32,
-            stream: summary.stream,
             affinity_hit: attempt.affinity_hit,
         };
         let attempt_body = body_for(&body, &summary, router, &attempt.provider);
@@ -131,17 +131,23 @@ pub async fn relay(
             Ok(request) => request,
             Err(err) => {
                 tracing::warn!(provider = %attempt.provider, error = %err, "could not prepare the upstream request");
-                let _ = plan.report(
+                let provider = Arc::clone(&attempt.provider);
+                let verdict = plan.report(
                     attempt,
                     Outcome::Transport(TransportFailure::Connect),
                     Instant::now(),
                 );
+                note_retry(ctx, &provider, &verdict);
                 last_transport = Some(err.into());
                 continue;
             }
         };
         tracing::debug!(provider = %route.provider, key_id = ?route.key_id, "sending upstream");
-        match state.upstream.send(upstream_request, header_timeout).await {
+        let sent = Instant::now();
+        let answer = state.upstream.send(upstream_request, header_timeout).await;
+        telemetry.waited(sent.elapsed());
+        let provider_name = Arc::clone(&attempt.provider);
+        match answer {
             Err(err) => {
                 tracing::warn!(provider = %route.provider, error = %err, "upstream attempt failed");
                 let failure = match err {
@@ -149,7 +155,8 @@ pub async fn relay(
                     UpstreamError::Timeout(_) => TransportFailure::Timeout,
                     UpstreamError::Transport(_) => TransportFailure::Broken,
                 };
-                let _ = plan.report(attempt, Outcome::Transport(failure), Instant::now());
+                let verdict = plan.report(attempt, Outcome::Transport(failure), Instant::now());
+                note_retry(ctx, &provider_name, &verdict);
                 last_transport = Some(ApiError::from(&err));
             }
             Ok(response) if response.status().is_success() => {
@@ -161,6 +168,7 @@ pub async fn relay(
                 };
                 let key_headers = routing_headers(router, &attempt, Instant::now());
                 let verdict = plan.report(attempt, outcome, Instant::now());
+                note_retry(ctx, &provider_name, &verdict);
                 let Verdict::Deliver(delivery) = verdict else {
                     continue;
                 };
@@ -173,14 +181,20 @@ pub async fn relay(
                     key_headers,
                 );
                 let is_sse = is_event_stream(response.headers());
-                return Ok(watch_body(response, DeliveryWatch::new(delivery, is_sse)));
+                let watch = DeliveryWatch::new(delivery, is_sse, Arc::clone(telemetry));
+                return Ok(watch_body(response, watch));
             }
             Ok(response) => {
                 let (parts, body) = response.into_parts();
-                let error_body = match read_error_body(body, header_timeout).await {
+                let reading = Instant::now();
+                let error_body = read_error_body(body, header_timeout).await;
+                telemetry.waited(reading.elapsed());
+                let error_body = match error_body {
                     Ok(body) => body,
                     Err(failure) => {
-                        let _ = plan.report(attempt, Outcome::Transport(failure), Instant::now());
+                        let verdict =
+                            plan.report(attempt, Outcome::Transport(failure), Instant::now());
+                        note_retry(ctx, &provider_name, &verdict);
                         last_transport = Some(ApiError::bad_gateway(
                             "the upstream's error response was cut short",
                         ));
@@ -216,6 +230,7 @@ pub async fn relay(
                         }));
                     }
                     Verdict::Retry(reason) => {
+                        telemetry.abandoned(&provider_name, reason);
                         tracing::info!(provider = %route.provider, status = status.as_u16(), reason = reason.as_str(), "failing over");
                         held = Some(HeldResponse {
                             status,
@@ -227,6 +242,13 @@ pub async fn relay(
                 }
             }
         }
+    }
+}
+
+/// Records an abandoned attempt in the request's telemetry.
+fn note_retry(ctx: &RequestContext, provider: &Arc<str>, verdict: &Verdict) {
+    if let Verdict::Retry(reason) = verdict {
+        ctx.telemetry.abandoned(provider, *reason);
     }
 }
 

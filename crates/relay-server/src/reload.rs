@@ -26,8 +26,11 @@ use crate::state::AppState;
 pub type SettingValue = fn(&Config) -> String;
 
 /// The settings of `server:` that only a restart applies.
-const SERVER_RESTART_ONLY: [(&str, SettingValue); 4] = [
+const SERVER_RESTART_ONLY: [(&str, SettingValue); 5] = [
     ("server.listen", |c| c.server.listen.clone()),
+    ("server.metrics_listen", |c| {
+        c.server.metrics_listen.clone().unwrap_or_default()
+    }),
     ("server.enable_http2", |c| c.server.enable_http2.to_string()),
     // Both are read once, by the upstream client and the listener.
     ("server.connect_timeout_ms", |c| {
@@ -47,6 +50,8 @@ pub enum ReloadTrigger {
     Signal,
     /// A direct call to [`Reloader::reload`].
     Manual,
+    /// `POST /admin/reload`.
+    Admin,
 }
 
 impl fmt::Display for ReloadTrigger {
@@ -55,6 +60,7 @@ impl fmt::Display for ReloadTrigger {
             Self::FileChange => "file change",
             Self::Signal => "SIGHUP",
             Self::Manual => "manual",
+            Self::Admin => "admin API",
         })
     }
 }
@@ -182,6 +188,13 @@ impl Reloader {
         self
     }
 
+    /// Lets the admin API (`POST /admin/reload`, the generation in
+    /// `/admin/stats`) use this reloader. The state keeps only a weak
+    /// reference, so there is no cycle.
+    pub fn register(self: &Arc<Self>) {
+        self.state.set_reloader(Arc::downgrade(self));
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -203,6 +216,7 @@ impl Reloader {
         let mut last_file = self.last_file.lock().await;
         let serving = self.generation();
         let result = self.prepare_and_swap(&mut last_file, trigger);
+        self.state.telemetry.metrics.record_reload(result.is_ok());
         match &result {
             Ok(report) => log_success(report),
             Err(error) => tracing::error!(

@@ -16,8 +16,19 @@ use crate::runtime::PrepareError;
 use crate::service::relay_service;
 use crate::state::AppState;
 
-/// How long a client may take to send its request headers (slow-loris guard).
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+mod close_on_refusal;
+mod first_bytes;
+
+use close_on_refusal::CloseOnRefusal;
+use first_bytes::FirstBytesDeadline;
+
+/// The largest HTTP/1.1 request head (request line and headers) read; past
+/// it hyper answers a bare 431 and closes the connection. hyper's default
+/// limit of 100 headers (431 past it too) is kept.
+const MAX_HTTP1_HEAD_BYTES: usize = 64 * 1024;
+/// The same bound for an h2c request's decoded header list (h2 answers 431
+/// and resets the stream; the connection stays).
+const MAX_HTTP2_HEADER_LIST_BYTES: u32 = 64 * 1024;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +46,8 @@ pub enum ServerError {
 #[derive(Debug)]
 pub struct Server {
     listener: TcpListener,
+    /// `server.metrics_listen`, when set.
+    metrics_listener: Option<TcpListener>,
     state: Arc<AppState>,
     enable_http2: bool,
     shutdown_timeout: Duration,
@@ -46,12 +59,22 @@ impl Server {
         let address = config.server.listen.clone();
         let enable_http2 = config.server.enable_http2;
         let shutdown_timeout = Duration::from_millis(config.server.shutdown_timeout_ms);
+        let metrics_address = config.server.metrics_listen.clone();
         let state = Arc::new(AppState::new(config)?);
         let listener = TcpListener::bind(&address)
             .await
             .map_err(|source| ServerError::Bind { address, source })?;
+        let metrics_listener = match metrics_address {
+            Some(address) => Some(
+                TcpListener::bind(&address)
+                    .await
+                    .map_err(|source| ServerError::Bind { address, source })?,
+            ),
+            None => None,
+        };
         Ok(Self {
             listener,
+            metrics_listener,
             state,
             enable_http2,
             shutdown_timeout,
@@ -63,6 +86,13 @@ impl Server {
         self.listener.local_addr()
     }
 
+    /// The address of the `server.metrics_listen` listener, if there is one.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+    }
+
     /// The state shared with every request, for reloads and introspection.
     pub fn state(&self) -> Arc<AppState> {
         Arc::clone(&self.state)
@@ -71,20 +101,13 @@ impl Server {
     /// Serves until `shutdown` resolves, then stops accepting and lets
     /// in-flight requests finish for up to `server.shutdown_timeout_ms`.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
-        let mut builder = auto::Builder::new(TokioExecutor::new());
-        builder
-            .http1()
-            .timer(TokioTimer::new())
-            .header_read_timeout(HEADER_READ_TIMEOUT);
-        builder.http2().timer(TokioTimer::new());
-        let builder = if self.enable_http2 {
-            builder
-        } else {
-            builder.http1_only()
-        };
-        let service = TowerToHyperService::new(relay_service(Arc::clone(&self.state)));
+        let service =
+            TowerToHyperService::new(CloseOnRefusal::new(relay_service(Arc::clone(&self.state))));
         let graceful = GracefulShutdown::new();
         let health_checks = tokio::spawn(crate::health_check::run(Arc::clone(&self.state)));
+        let metrics = self
+            .metrics_listener
+            .map(|l| tokio::spawn(crate::metrics_listener::run(l, Arc::clone(&self.state))));
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
@@ -99,7 +122,13 @@ impl Server {
                         }
                     };
                     let _ = stream.set_nodelay(true);
-                    let connection = builder.serve_connection(TokioIo::new(stream), service.clone()).into_owned();
+                    // Read per connection, so a reload applies to the next ones.
+                    let header_timeout = Duration::from_millis(
+                        self.state.snapshot().config.server.header_read_timeout_ms,
+                    );
+                    let builder = connection_builder(self.enable_http2, header_timeout);
+                    let io = TokioIo::new(FirstBytesDeadline::new(stream, header_timeout));
+                    let connection = builder.serve_connection(io, service.clone()).into_owned();
                     let connection = graceful.watch(connection);
                     tokio::spawn(async move {
                         if let Err(err) = connection.await {
@@ -112,6 +141,11 @@ impl Server {
         }
         drop(self.listener);
         health_checks.abort();
+        if let Some(metrics) = metrics {
+            metrics.abort();
+        }
+        // Dashboards' event streams never end by themselves.
+        self.state.telemetry.close_streams();
         let in_flight = self
             .state
             .in_flight
@@ -121,5 +155,32 @@ impl Server {
             Ok(()) => tracing::info!("all connections drained"),
             Err(_) => tracing::warn!("drain timeout reached; closing remaining connections"),
         }
+    }
+}
+
+/// hyper's settings for one connection: the header read timeout and size
+/// limits that make hostile clients cost a bounded amount.
+fn connection_builder(
+    enable_http2: bool,
+    header_timeout: Duration,
+) -> auto::Builder<TokioExecutor> {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        .max_buf_size(MAX_HTTP1_HEAD_BYTES);
+    // h2 has no header read timeout: a peer that stops answering pings is
+    // dropped instead, so a silent connection cannot be held forever.
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_header_list_size(MAX_HTTP2_HEADER_LIST_BYTES)
+        .keep_alive_interval(header_timeout)
+        .keep_alive_timeout(header_timeout);
+    if enable_http2 {
+        builder
+    } else {
+        builder.http1_only()
     }
 }

@@ -1,4 +1,4 @@
-//! Path dispatch, and the assembled middleware stack.
+//! Path dispatch, and the assembled middleware stacks.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -10,6 +10,7 @@ use relay_core::ApiError;
 use relay_providers::Endpoint;
 use tower::{Service, ServiceBuilder};
 
+use crate::admin::{Exposure, OperatorHandlers, is_operator_path};
 use crate::api;
 use crate::body::RelayBody;
 use crate::context::RequestContext;
@@ -22,14 +23,66 @@ use crate::middleware::{HttpService, ResponseFuture};
 use crate::proxy;
 use crate::state::AppState;
 
-/// The full stack for one relay: context → access log → auth → concurrency → handlers.
+/// The full stack for one relay: context → access log → then either the
+/// operator endpoints (`/metrics`, `/admin/*`: their own token, no client
+/// auth, no concurrency slot) or auth → concurrency → handlers.
 pub fn relay_service(state: Arc<AppState>) -> impl HttpService {
-    ServiceBuilder::new()
-        .layer(ContextLayer::new(Arc::clone(&state)))
-        .layer(AccessLogLayer)
+    let metrics_here = state.snapshot().config.server.metrics_listen.is_none();
+    let operator = OperatorHandlers {
+        state: Arc::clone(&state),
+        exposure: Exposure::Main {
+            metrics: metrics_here,
+        },
+    };
+    let api = ServiceBuilder::new()
         .layer(AuthLayer)
         .layer(ConcurrencyLayer::new(Arc::clone(&state)))
-        .service(Handlers { state })
+        .service(Handlers {
+            state: Arc::clone(&state),
+        });
+    ServiceBuilder::new()
+        .layer(ContextLayer::new(Arc::clone(&state)))
+        .layer(AccessLogLayer::new(Arc::clone(&state)))
+        .service(Split { operator, api })
+}
+
+/// The stack of the `server.metrics_listen` listener: `/metrics` only.
+pub fn metrics_service(state: Arc<AppState>) -> impl HttpService {
+    ServiceBuilder::new()
+        .layer(ContextLayer::new(Arc::clone(&state)))
+        .layer(AccessLogLayer::new(Arc::clone(&state)))
+        .service(OperatorHandlers {
+            state,
+            exposure: Exposure::MetricsOnly,
+        })
+}
+
+/// Sends operator paths one way and everything else the other.
+#[derive(Clone, Debug)]
+struct Split<O, A> {
+    operator: O,
+    api: A,
+}
+
+impl<O: HttpService, A: HttpService> Service<Request<Incoming>> for Split<O, A> {
+    type Response = Response<RelayBody>;
+    type Error = Infallible;
+    type Future = ResponseFuture;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        match self.operator.poll_ready(cx) {
+            Poll::Ready(Ok(())) => self.api.poll_ready(cx),
+            other => other,
+        }
+    }
+
+    fn call(&mut self, request: Request<Incoming>) -> Self::Future {
+        if is_operator_path(request.uri().path()) {
+            Box::pin(self.operator.call(request))
+        } else {
+            Box::pin(self.api.call(request))
+        }
+    }
 }
 
 /// The innermost service: picks the handler for a path.

@@ -1,14 +1,16 @@
 //! State shared by every connection for the relay's whole life.
 
-use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, Instant, SystemTime};
 
 use arc_swap::ArcSwap;
 use relay_config::Config;
 use relay_router::RouterState;
 
+use crate::reload::Reloader;
 use crate::runtime::{PrepareError, Runtime};
+use crate::telemetry::Telemetry;
 use crate::upstream::UpstreamClient;
 
 /// What outlives a configuration: the current snapshot, the upstream
@@ -23,6 +25,11 @@ pub struct AppState {
     pub in_flight: AtomicUsize,
     pub started: Instant,
     pub started_at: SystemTime,
+    /// Metrics, stats and request events.
+    pub telemetry: Telemetry,
+    /// The reloader `POST /admin/reload` uses, if the relay has a file. Weak:
+    /// the reloader holds this state.
+    reloader: Mutex<Weak<Reloader>>,
 }
 
 impl AppState {
@@ -31,14 +38,35 @@ impl AppState {
         let upstream = UpstreamClient::new(Duration::from_millis(config.server.connect_timeout_ms));
         let router_state = Arc::new(RouterState::new(&config.routing.affinity));
         let runtime = Runtime::prepare(config, &router_state)?;
+        let started = Instant::now();
         Ok(Self {
             runtime: ArcSwap::from_pointee(runtime),
             router_state,
             upstream,
             in_flight: AtomicUsize::new(0),
-            started: Instant::now(),
+            started,
             started_at: SystemTime::now(),
+            telemetry: Telemetry::new(started),
+            reloader: Mutex::new(Weak::new()),
         })
+    }
+
+    /// Lets `POST /admin/reload` use `reloader` (see [`Reloader::register`]).
+    pub(crate) fn set_reloader(&self, reloader: Weak<Reloader>) {
+        *self.reloader.lock().unwrap_or_else(PoisonError::into_inner) = reloader;
+    }
+
+    /// The registered reloader, while it lives.
+    pub fn reloader(&self) -> Option<Arc<Reloader>> {
+        self.reloader
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .upgrade()
+    }
+
+    /// The configuration generation serving: 1 until a reloader reloads.
+    pub fn config_generation(&self) -> u64 {
+        self.reloader().map_or(1, |r| r.generation())
     }
 
     /// The snapshot a new request should use.

@@ -18,6 +18,8 @@ mod cloud;
 /// Go cc-relay's key priorities: 0 low, 1 normal, 2 high.
 const MAX_KEY_PRIORITY: u32 = 2;
 const MAX_WEIGHT: u32 = 1000;
+/// The shortest admin token accepted: it guards provider switches and reloads.
+pub(crate) const MIN_ADMIN_TOKEN_LEN: usize = 16;
 /// Bodies bigger than this are not worth a log line.
 const MAX_BODY_LOG_SIZE: usize = 1024 * 1024;
 
@@ -60,6 +62,7 @@ fn server(server: &ServerConfig, out: &mut Problems) {
         ("timeout_ms", server.timeout_ms),
         ("connect_timeout_ms", server.connect_timeout_ms),
         ("max_body_bytes", server.max_body_bytes),
+        ("header_read_timeout_ms", server.header_read_timeout_ms),
     ] {
         if value == 0 {
             out.add(
@@ -67,6 +70,47 @@ fn server(server: &ServerConfig, out: &mut Problems) {
                 "must be greater than 0; remove it to use the default",
             );
         }
+    }
+    if let Some(metrics) = set(&server.metrics_listen) {
+        if let Err(why) = check_listen(metrics) {
+            out.add("server.metrics_listen", why);
+        } else if metrics == server.listen && !metrics.ends_with(":0") {
+            out.add(
+                "server.metrics_listen",
+                "is the same address as server.listen: remove it to serve /metrics on the main listener, or pick another port",
+            );
+        }
+    }
+    admin(server, out);
+}
+
+fn admin(server: &ServerConfig, out: &mut Problems) {
+    let admin = &server.admin;
+    match admin.token.as_ref().filter(|t| !t.is_empty()) {
+        Some(token) => {
+            if token.expose().chars().count() < MIN_ADMIN_TOKEN_LEN {
+                out.add(
+                    "server.admin.token",
+                    format!("is shorter than {MIN_ADMIN_TOKEN_LEN} characters: use a long random value (e.g. `openssl rand -hex 24`)"),
+                );
+            }
+            let client_secrets = [
+                server.api_key.as_ref(),
+                server.auth.api_key.as_ref(),
+                server.auth.bearer_secret.as_ref(),
+            ];
+            if client_secrets.into_iter().flatten().any(|s| s == token) {
+                out.add(
+                    "server.admin.token",
+                    "is the same as a client credential (server.auth): give the admin API a token of its own",
+                );
+            }
+        }
+        None if admin.protect_metrics => out.add(
+            "server.admin.protect_metrics",
+            "needs server.admin.token: set a token, or remove protect_metrics to leave /metrics open",
+        ),
+        None => {}
     }
 }
 

@@ -77,13 +77,15 @@ fn zero_timeouts_and_body_limit_are_rejected() {
         c.server.max_body_bytes = 0;
         c.server.stream_idle_timeout_ms = 0;
         c.server.shutdown_timeout_ms = 0;
+        c.server.header_read_timeout_ms = 0;
     });
     assert_eq!(
         found,
         [
             "server.timeout_ms",
             "server.connect_timeout_ms",
-            "server.max_body_bytes"
+            "server.max_body_bytes",
+            "server.header_read_timeout_ms"
         ]
     );
 }
@@ -315,4 +317,48 @@ fn every_problem_is_reported_at_once() {
         c.cache.mode = Some(CacheMode::Ha);
     });
     assert_eq!(found.len(), 5, "{found:?}");
+}
+
+#[test]
+fn metrics_listen_must_be_an_address_other_than_listen() {
+    assert!(problems(|c| c.server.metrics_listen = Some("127.0.0.1:9090".into())).is_empty());
+    assert_eq!(
+        paths(|c| c.server.metrics_listen = Some("9090".into())),
+        ["server.metrics_listen"]
+    );
+    assert_eq!(
+        paths(|c| c.server.metrics_listen = Some(c.server.listen.clone())),
+        ["server.metrics_listen"]
+    );
+}
+
+#[test]
+fn admin_tokens_are_long_and_their_own() {
+    let long = "admin-token-0123456789";
+    assert!(problems(|c| c.server.admin.token = Some(Secret::new(long))).is_empty());
+    let short = problems(|c| c.server.admin.token = Some(Secret::new("short")));
+    assert_eq!(short.len(), 1);
+    assert!(short[0].starts_with("server.admin.token"), "{short:?}");
+    assert!(!short[0].contains("short:"), "the token is never quoted");
+    let shared = problems(|c| {
+        c.server.admin.token = Some(Secret::new(long));
+        c.server.auth.api_key = Some(Secret::new(long));
+    });
+    assert_eq!(shared.len(), 1, "{shared:?}");
+    assert!(!shared[0].contains(long));
+}
+
+#[test]
+fn protected_metrics_need_an_admin_token() {
+    assert_eq!(
+        paths(|c| c.server.admin.protect_metrics = true),
+        ["server.admin.protect_metrics"]
+    );
+    assert!(
+        problems(|c| {
+            c.server.admin.protect_metrics = true;
+            c.server.admin.token = Some(Secret::new("admin-token-0123456789"));
+        })
+        .is_empty()
+    );
 }

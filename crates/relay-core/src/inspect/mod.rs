@@ -8,6 +8,7 @@
 //! byte span of the model literal, which is what makes the rewrite exact.
 
 mod error;
+pub(crate) mod fuzz;
 
 #[cfg(test)]
 mod tests;

@@ -10,6 +10,7 @@
 //! remember which backend produced each one (fingerprints, never the values,
 //! are kept).
 
+pub(crate) mod fuzz;
 mod rewrite;
 
 pub use rewrite::{ThinkingRewrite, drop_foreign_thinking};

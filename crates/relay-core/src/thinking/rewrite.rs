@@ -56,7 +56,11 @@ pub fn drop_foreign_thinking(
         let (Some(role), Some(content)) = (message.role, message.content) else {
             continue;
         };
-        if role.get() != "\"assistant\"" || !content.get().starts_with('[') {
+        // Decoded, not compared raw: `"assist\u0061nt"` is the assistant too,
+        // and the API would refuse its foreign blocks (found by fuzzing).
+        let is_assistant = serde_json::from_str::<std::borrow::Cow<'_, str>>(role.get())
+            .is_ok_and(|role| role == "assistant");
+        if !is_assistant || !content.get().starts_with('[') {
             continue;
         }
         let blocks: Vec<&RawValue> = serde_json::from_str(content.get()).ok()?;

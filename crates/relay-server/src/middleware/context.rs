@@ -59,7 +59,9 @@ impl<S: HttpService> Service<Request<Incoming>> for ContextService<S> {
         };
         let span = tracing::info_span!("request", id = %request_id, method = %request.method(), path = %request.uri().path());
         let ctx = RequestContext {
+            id: Arc::clone(&request_id),
             runtime: self.state.snapshot(),
+            telemetry: Arc::default(),
         };
         request.extensions_mut().insert(ctx);
         let future = self.inner.call(request);
