@@ -6,10 +6,12 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode, header};
-use http_body_util::{BodyExt, Limited};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use relay_auth::Grant;
-use relay_core::{ApiError, CLAUDE_CODE_SESSION_ID, RequestSummary, inspect_request};
+use relay_core::{
+    ApiError, CLAUDE_CODE_SESSION_ID, ErrorType, Fault, RequestSummary, inspect_request,
+};
 use relay_providers::{ClientRequest, Credential, Endpoint, Provider, prepare_request};
 use relay_router::{Estimate, Outcome, RouteError, RouteRequest, TransportFailure, Verdict};
 use tokio::time::Instant;
@@ -46,7 +48,8 @@ pub async fn relay(
     let runtime = Arc::clone(&ctx.runtime);
     let server = &runtime.config.server;
     let (mut parts, body) = request.into_parts();
-    let body = read_body(body, &parts.headers, server.max_body_bytes).await?;
+    let body_stall = Duration::from_millis(server.header_read_timeout_ms);
+    let body = read_body(body, &parts.headers, server.max_body_bytes, body_stall).await?;
     let summary = inspect_request(&body)?;
     let telemetry = &ctx.telemetry;
     telemetry.request(&summary.model, summary.stream);
@@ -191,13 +194,11 @@ pub async fn relay(
                 telemetry.waited(reading.elapsed());
                 let error_body = match error_body {
                     Ok(body) => body,
-                    Err(failure) => {
+                    Err((failure, why)) => {
                         let verdict =
                             plan.report(attempt, Outcome::Transport(failure), Instant::now());
                         note_retry(ctx, &provider_name, &verdict);
-                        last_transport = Some(ApiError::bad_gateway(
-                            "the upstream's error response was cut short",
-                        ));
+                        last_transport = Some(ApiError::bad_gateway(why));
                         continue;
                     }
                 };
@@ -314,18 +315,38 @@ fn held_response(held: HeldResponse) -> Response<RelayBody> {
 }
 
 /// Reads an upstream error body, bounded in size and time.
-async fn read_error_body(body: Incoming, timeout: Duration) -> Result<Bytes, TransportFailure> {
+async fn read_error_body(
+    body: Incoming,
+    timeout: Duration,
+) -> Result<Bytes, (TransportFailure, &'static str)> {
     let collect = Limited::new(body, MAX_ERROR_BODY).collect();
     match tokio::time::timeout(timeout, collect).await {
-        Err(_) => Err(TransportFailure::Timeout),
-        Ok(Err(_)) => Err(TransportFailure::Broken),
+        Err(_) => Err((
+            TransportFailure::Timeout,
+            "the upstream's error response did not arrive in time",
+        )),
+        Ok(Err(err)) if err.is::<LengthLimitError>() => Err((
+            TransportFailure::Broken,
+            "the upstream's error response was larger than 1 MiB",
+        )),
+        Ok(Err(_)) => Err((
+            TransportFailure::Broken,
+            "the upstream's error response was cut short",
+        )),
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
     }
 }
 
 /// Reads the whole request body, refusing one over `limit` bytes without
-/// reading it when `Content-Length` already says so.
-async fn read_body(body: Incoming, headers: &HeaderMap, limit: u64) -> Result<Bytes, ApiError> {
+/// reading it when `Content-Length` already says so, and one that stalls for
+/// longer than `stall` between two chunks (a slow client would otherwise hold
+/// its request, and a `max_concurrent` slot, for as long as it liked).
+async fn read_body(
+    mut body: Incoming,
+    headers: &HeaderMap,
+    limit: u64,
+    stall: Duration,
+) -> Result<Bytes, ApiError> {
     let too_large = || {
         ApiError::too_large(format!(
             "request body exceeds the relay's limit of {limit} bytes"
@@ -339,13 +360,43 @@ async fn read_body(body: Incoming, headers: &HeaderMap, limit: u64) -> Result<By
         return Err(too_large());
     }
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(err) if err.is::<http_body_util::LengthLimitError>() => Err(too_large()),
-        Err(err) => Err(ApiError::invalid_request(format!(
-            "could not read the request body: {err}"
-        ))),
+    let mut chunks: Vec<Bytes> = Vec::new();
+    let mut received = 0usize;
+    loop {
+        let frame = match tokio::time::timeout(stall, body.frame()).await {
+            Err(_) => {
+                return Err(ApiError::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    ErrorType::InvalidRequestError,
+                    Fault::Client,
+                    format!(
+                        "the request body stalled for more than {} ms",
+                        stall.as_millis()
+                    ),
+                ));
+            }
+            Ok(None) => break,
+            Ok(Some(Err(err))) => {
+                return Err(ApiError::invalid_request(format!(
+                    "could not read the request body: {err}"
+                )));
+            }
+            Ok(Some(Ok(frame))) => frame,
+        };
+        if let Ok(data) = frame.into_data() {
+            received = received.saturating_add(data.len());
+            if received > limit {
+                return Err(too_large());
+            }
+            chunks.push(data);
+        }
     }
+    // The common case, one chunk, is passed on without a copy.
+    Ok(match chunks.len() {
+        0 => Bytes::new(),
+        1 => chunks.swap_remove(0),
+        _ => Bytes::from(chunks.concat()),
+    })
 }
 
 /// Debug logging of a request body (`logging.debug_options.log_request_body`),

@@ -225,6 +225,7 @@ async fn handle(
     };
     shared.counters.served.fetch_add(1, Ordering::Relaxed);
     let replies = &shared.replies;
+    let template = replies.headers.clone();
     let (content_type, body) = match behavior {
         Behavior::Fast if replies.wants_stream(&body) => (
             "text/event-stream",
@@ -239,13 +240,10 @@ async fn handle(
     };
     let mut response = Response::new(body);
     let headers = response.headers_mut();
+    *headers = template;
     headers.insert(
         header::CONTENT_TYPE,
         http::HeaderValue::from_static(content_type),
-    );
-    headers.insert(
-        "request-id",
-        http::HeaderValue::from_static("req_bench_0001"),
     );
     Ok(response)
 }

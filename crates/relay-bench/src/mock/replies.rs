@@ -40,6 +40,10 @@ pub const STAMP_PREFIX: &[u8] = b"t=";
 /// Pre-rendered replies, shared by every connection.
 #[derive(Debug)]
 pub struct Replies {
+    /// Headers every reply carries, as Anthropic's do: a request id and the
+    /// `anthropic-ratelimit-*` family (limits far above any benchmark's
+    /// needs, so they teach the relay's key pool without ever throttling).
+    pub headers: http::HeaderMap,
     pub json: Bytes,
     pub stream: Bytes,
     pub head: Bytes,
@@ -56,6 +60,7 @@ impl Replies {
         }
         stream.push_str(STREAM_TAIL);
         Self {
+            headers: reply_headers(),
             json: Bytes::from_static(MESSAGE_JSON.as_bytes()),
             stream: Bytes::from(stream),
             head: Bytes::from_static(STREAM_HEAD.as_bytes()),
@@ -70,6 +75,33 @@ impl Replies {
     pub fn wants_stream(&self, body: &[u8]) -> bool {
         self.stream_compact.find(body).is_some() || self.stream_spaced.find(body).is_some()
     }
+}
+
+fn reply_headers() -> http::HeaderMap {
+    let mut headers = http::HeaderMap::new();
+    let mut add = |name: String, value: String| {
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::try_from(name),
+            http::HeaderValue::try_from(value),
+        ) {
+            headers.insert(name, value);
+        }
+    };
+    add("request-id".into(), "req_bench_0001".into());
+    let reset = std::time::SystemTime::now() + std::time::Duration::from_secs(3600);
+    let reset = humantime::format_rfc3339_seconds(reset).to_string();
+    for (dimension, limit) in [
+        ("requests", 1_000_000_000_u64),
+        ("input-tokens", 1_000_000_000_000),
+        ("output-tokens", 1_000_000_000_000),
+        ("tokens", 2_000_000_000_000),
+    ] {
+        let name = |suffix: &str| format!("anthropic-ratelimit-{dimension}-{suffix}");
+        add(name("limit"), limit.to_string());
+        add(name("remaining"), (limit - 1).to_string());
+        add(name("reset"), reset.clone());
+    }
+    headers
 }
 
 /// A `content_block_delta` event carrying `text`.
