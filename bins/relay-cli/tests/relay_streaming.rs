@@ -17,15 +17,7 @@ const JSON: [(&str, &str); 1] = [("content-type", "application/json")];
 async fn each_event_reaches_the_client_before_the_next_is_sent() {
     let (relay, mock) = relay_and_mock().await;
     mock.enqueue(MockReply::stream("alpha beta gamma").event_delay(Duration::from_millis(200)));
-    let mut stream = TestClient::new()
-        .stream(
-            "POST",
-            format!("{}/v1/messages", relay.url()),
-            &JSON,
-            message_body(true).to_string(),
-        )
-        .await
-        .unwrap();
+    let mut stream = open_stream(&relay).await;
     assert_eq!(stream.status, 200);
     assert_eq!(stream.headers["content-type"], "text/event-stream");
     assert_eq!(stream.headers["cache-control"], "no-cache, no-transform");
@@ -82,15 +74,7 @@ async fn stream_bytes_are_relayed_exactly_whatever_the_chunking() {
     ];
     let expected: Vec<u8> = chunks.iter().flat_map(|c| c.to_vec()).collect();
     mock.enqueue(MockReply::sse_raw(chunks).event_delay(Duration::from_millis(20)));
-    let stream = TestClient::new()
-        .stream(
-            "POST",
-            format!("{}/v1/messages", relay.url()),
-            &JSON,
-            message_body(true).to_string(),
-        )
-        .await
-        .unwrap();
+    let stream = open_stream(&relay).await;
     let body = stream.collect_body().await.unwrap();
     assert_eq!(body.as_ref(), expected.as_slice());
 }
@@ -99,15 +83,7 @@ async fn stream_bytes_are_relayed_exactly_whatever_the_chunking() {
 async fn a_stream_cut_after_message_start_ends_with_an_error_event() {
     let (relay, mock) = relay_and_mock().await;
     mock.enqueue(MockReply::stream("never finished").cut_after(1));
-    let stream = TestClient::new()
-        .stream(
-            "POST",
-            format!("{}/v1/messages", relay.url()),
-            &JSON,
-            message_body(true).to_string(),
-        )
-        .await
-        .unwrap();
+    let stream = open_stream(&relay).await;
     let events = stream.collect_events().await.unwrap();
     let names: Vec<&str> = events.iter().map(|(name, _, _)| name.as_str()).collect();
     assert_eq!(names.first(), Some(&"message_start"));
@@ -127,15 +103,7 @@ async fn a_stream_that_goes_quiet_times_out_with_an_error_event() {
     );
     let relay = start_relay(&config, &[]).await;
     mock.enqueue(MockReply::stream("stalls here").stall_after(2));
-    let stream = TestClient::new()
-        .stream(
-            "POST",
-            format!("{}/v1/messages", relay.url()),
-            &JSON,
-            message_body(true).to_string(),
-        )
-        .await
-        .unwrap();
+    let stream = open_stream(&relay).await;
     let events = tokio::time::timeout(Duration::from_secs(5), stream.collect_events())
         .await
         .expect("never hangs")
@@ -149,15 +117,7 @@ async fn a_stream_that_goes_quiet_times_out_with_an_error_event() {
 async fn a_client_that_goes_away_cancels_the_upstream_request() {
     let (relay, mock) = relay_and_mock().await;
     mock.enqueue(MockReply::stream("a b c d e f g h").event_delay(Duration::from_millis(100)));
-    let mut stream = TestClient::new()
-        .stream(
-            "POST",
-            format!("{}/v1/messages", relay.url()),
-            &JSON,
-            message_body(true).to_string(),
-        )
-        .await
-        .unwrap();
+    let mut stream = open_stream(&relay).await;
     stream.next_chunk().await.unwrap().unwrap();
     stream.abort();
     mock.wait_for_disconnects(1, Duration::from_secs(2))

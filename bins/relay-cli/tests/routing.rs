@@ -121,15 +121,7 @@ async fn a_started_stream_is_never_retried() {
         &[],
     )
     .await;
-    let stream = TestClient::new()
-        .stream(
-            "POST",
-            format!("{}/v1/messages", relay.url()),
-            &[("content-type", "application/json")],
-            message_body(true).to_string(),
-        )
-        .await
-        .unwrap();
+    let stream = open_stream(&relay).await;
     let events = stream.collect_events().await.unwrap();
     assert_eq!(events.last().unwrap().0, "error");
     assert_eq!(secondary.request_count(), 0);

@@ -79,15 +79,7 @@ async fn the_drain_is_bounded_by_shutdown_timeout() {
         "timeout_ms: 5000\n  shutdown_timeout_ms: 300",
     );
     let relay = start_relay(&config, &[]).await;
-    let stream = TestClient::new()
-        .stream(
-            "POST",
-            format!("{}/v1/messages", relay.url()),
-            &[("content-type", "application/json")],
-            message_body(true).to_string(),
-        )
-        .await
-        .unwrap();
+    let stream = open_stream(&relay).await;
     relay.signal(Signal::Int).unwrap();
     let status = relay
         .wait_exit(Duration::from_secs(5))

@@ -2,7 +2,7 @@
 //! against mock upstreams on loopback.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use relay_test_support::{MockUpstream, RelayOptions, RelayProcess};
+use relay_test_support::{MockUpstream, RelayOptions, RelayProcess, TestClient, TestStream};
 
 /// The upstream key the test configurations give providers.
 pub const UPSTREAM_KEY: &str = "sk-upstream-test-key-0001";
@@ -55,6 +55,20 @@ pub fn message_body(stream: bool) -> serde_json::Value {
         "stream": stream,
         "messages": [{ "role": "user", "content": "hello" }]
     })
+}
+
+/// Opens a streaming Messages request through the relay; returns once the
+/// response headers arrived.
+pub async fn open_stream(relay: &RelayProcess) -> TestStream {
+    TestClient::new()
+        .stream(
+            "POST",
+            format!("{}/v1/messages", relay.url()),
+            &[("content-type", "application/json")],
+            message_body(true).to_string(),
+        )
+        .await
+        .expect("the stream opens")
 }
 
 /// Asserts `body` is an Anthropic error of `error_type`.
