@@ -135,13 +135,14 @@ async fn run_closed(
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let stop_at = Instant::now() + deadline;
     let mut tasks = JoinSet::new();
+    let per_task = (total / conns.len().max(1) + 1).min(1 << 16);
     for mut conn in conns {
         let next = Arc::clone(&next);
         let prepared = prepared.clone();
         let addr = target.addr;
         tasks.spawn(async move {
             let mut result = LoadResult {
-                latencies_ns: Vec::with_capacity(total / 8 + 1),
+                latencies_ns: Vec::with_capacity(per_task),
                 ..LoadResult::default()
             };
             while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < total

@@ -122,7 +122,7 @@ async fn run(args: &RunArgs) -> anyhow::Result<()> {
         args,
         mock: &mock,
         clock,
-        client_stat: procinfo::current_thread_stat(),
+        client_thread: procinfo::current_thread_dir(),
     };
     if args.wants(Scenario::Latency) {
         scenario::latency(&ctx, &mut report).await?;

@@ -1,7 +1,7 @@
 //! What `/proc` says about a process, a thread and the machine: resident
 //! memory, CPU time, load average, CPU model and kernel.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -36,9 +36,39 @@ pub fn memory(pid: u32) -> Option<Memory> {
     })
 }
 
-/// User + system CPU time of a process (all its threads), or of one thread
-/// when `stat_path` is `/proc/PID/task/TID/stat`.
-pub fn cpu_time_at(stat_path: &std::path::Path) -> Option<Duration> {
+/// CPU time of one task (thread) from its `schedstat` file: the
+/// scheduler's exact run time in nanoseconds, where `stat`'s utime and
+/// stime are sampled at clock ticks (biased for a process that runs in
+/// short bursts, as a lightly loaded proxy does). `path` is the task's
+/// directory (`/proc/PID/task/TID`); falls back to its `stat`.
+pub fn cpu_time_at(task_dir: &Path) -> Option<Duration> {
+    if let Ok(text) = std::fs::read_to_string(task_dir.join("schedstat"))
+        && let Some(ns) = text.split_whitespace().next().and_then(|v| v.parse().ok())
+    {
+        return Some(Duration::from_nanos(ns));
+    }
+    ticks_time(&task_dir.join("stat"))
+}
+
+/// CPU time of process `pid`: the sum of its live threads' run times
+/// (threads that already exited are not counted; the proxies measured keep
+/// their threads), or its `stat` when `schedstat` is unavailable.
+pub fn cpu_time(pid: u32) -> Option<Duration> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let mut total = Duration::ZERO;
+    for task in tasks.flatten() {
+        let text = std::fs::read_to_string(task.path().join("schedstat")).ok();
+        let ns = text.and_then(|t| t.split_whitespace().next()?.parse::<u64>().ok());
+        match ns {
+            Some(ns) => total += Duration::from_nanos(ns),
+            None => return ticks_time(&PathBuf::from(format!("/proc/{pid}/stat"))),
+        }
+    }
+    Some(total)
+}
+
+/// User + system time from a `stat` file, in clock ticks.
+fn ticks_time(stat_path: &Path) -> Option<Duration> {
     let stat = std::fs::read_to_string(stat_path).ok()?;
     // The command name may hold spaces and parentheses: fields start after the last ')'.
     let rest = &stat[stat.rfind(')')? + 1..];
@@ -52,16 +82,11 @@ pub fn cpu_time_at(stat_path: &std::path::Path) -> Option<Duration> {
     ))
 }
 
-/// CPU time of process `pid`.
-pub fn cpu_time(pid: u32) -> Option<Duration> {
-    cpu_time_at(&PathBuf::from(format!("/proc/{pid}/stat")))
-}
-
-/// The `stat` file of the calling thread (`/proc/PID/task/TID/stat`), so
-/// another thread can read this thread's CPU time later.
-pub fn current_thread_stat() -> Option<PathBuf> {
+/// The calling thread's task directory (`/proc/PID/task/TID`), so another
+/// thread can read this thread's CPU time later.
+pub fn current_thread_dir() -> Option<PathBuf> {
     let link = std::fs::read_link("/proc/thread-self").ok()?;
-    Some(PathBuf::from("/proc").join(link).join("stat"))
+    Some(PathBuf::from("/proc").join(link))
 }
 
 /// `sysconf(_SC_CLK_TCK)`, asked of `getconf` once (100 on Linux in practice).
@@ -141,8 +166,9 @@ mod tests {
         let pid = std::process::id();
         assert!(memory(pid).unwrap().rss_kib > 0);
         assert!(cpu_time(pid).is_some());
-        let thread = current_thread_stat().unwrap();
+        let thread = current_thread_dir().unwrap();
         assert!(cpu_time_at(&thread).is_some());
+        assert!(ticks_time(&thread.join("stat")).is_some());
         assert!(machine().cpus >= 1);
         assert!(fd_limit().unwrap() > 0);
     }

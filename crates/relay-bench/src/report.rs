@@ -156,7 +156,7 @@ impl Report {
         }
         if !self.throughput.is_empty() {
             out.push_str("### Throughput\n\n");
-            out.push_str("Closed loop for a fixed time. CPU µs/req: CPU time (user+system) of that process (or, for the mock and the load generator, of its thread) over requests completed; cores busy: the proxy's CPU time over wall time.\n\n");
+            out.push_str("Closed loop for a fixed time. CPU µs/req: run time of that process (or, for the mock and the load generator, of its thread) from the scheduler (`/proc/…/task/*/schedstat`), over requests completed; cores busy: the proxy’s CPU time over wall time.\n\n");
             out.push_str("| payload | c | target | req/s | requests | proxy CPU µs/req | proxy cores busy | mock CPU µs/req | client CPU µs/req | errors |\n");
             out.push_str("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|\n");
             for r in &self.throughput {

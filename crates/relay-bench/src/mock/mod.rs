@@ -75,7 +75,7 @@ pub struct MockUpstream {
     release: watch::Sender<bool>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
-    thread_stat: Option<PathBuf>,
+    thread_dir: Option<PathBuf>,
 }
 
 impl MockUpstream {
@@ -101,7 +101,7 @@ impl MockUpstream {
         let started = ready_rx
             .recv_timeout(Duration::from_secs(10))
             .context("the mock did not start within 10 s")?;
-        let (addrs, thread_stat) = started.map_err(|e| anyhow::anyhow!("mock: {e}"))?;
+        let (addrs, thread_dir) = started.map_err(|e| anyhow::anyhow!("mock: {e}"))?;
         Ok(Self {
             fast: addrs[0],
             timed: addrs[1],
@@ -110,7 +110,7 @@ impl MockUpstream {
             release,
             shutdown: Some(shutdown),
             thread: Some(thread),
-            thread_stat,
+            thread_dir,
         })
     }
 
@@ -138,7 +138,7 @@ impl MockUpstream {
 
     /// CPU time of the mock's thread so far.
     pub fn cpu_time(&self) -> Option<Duration> {
-        crate::procinfo::cpu_time_at(self.thread_stat.as_deref()?)
+        crate::procinfo::cpu_time_at(self.thread_dir.as_deref()?)
     }
 }
 
@@ -187,7 +187,7 @@ fn run_thread(
                 *addr = local;
             }
         }
-        let _ = ready.send(Ok((addrs, crate::procinfo::current_thread_stat())));
+        let _ = ready.send(Ok((addrs, crate::procinfo::current_thread_dir())));
         let behaviors = [Behavior::Fast, Behavior::Timed, Behavior::Hold];
         for (listener, behavior) in listeners.into_iter().zip(behaviors) {
             tokio::spawn(accept_loop(listener, behavior, Arc::clone(&shared)));

@@ -30,7 +30,7 @@ pub struct Ctx<'a> {
     /// The base of the timed events' stamps.
     pub clock: Instant,
     /// The load generator's thread, for its CPU time.
-    pub client_stat: Option<PathBuf>,
+    pub client_thread: Option<PathBuf>,
 }
 
 impl Ctx<'_> {
@@ -83,7 +83,7 @@ impl Ctx<'_> {
             proxy: target.pid.and_then(crate::procinfo::cpu_time),
             mock: self.mock.cpu_time(),
             client: self
-                .client_stat
+                .client_thread
                 .as_deref()
                 .and_then(crate::procinfo::cpu_time_at),
         }
