@@ -4,11 +4,21 @@
 //! it changes. Unknown keys are not silently dropped: the loader collects them
 //! (with their paths) and reports them together with every other error.
 //! Durations are integers in milliseconds, as in the Go file.
+//!
+//! This module holds the file's top level and its small sections; the
+//! `providers:` entries (keys, pooling, prices, cloud fields) are in
+//! `provider`, re-exported here.
 
 use std::collections::BTreeMap;
 
 use relay_core::Secret;
 use serde::Deserialize;
+
+mod provider;
+
+pub use provider::{
+    CostConfig, KeyConfig, ModelCost, PoolStrategy, PoolingConfig, ProviderConfig, ProviderType,
+};
 
 /// The whole file.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
@@ -204,222 +214,6 @@ impl RoutingStrategy {
             Self::CostBased => "cost_based",
         }
     }
-}
-
-/// One entry of `providers:`.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(default)]
-pub struct ProviderConfig {
-    pub name: String,
-    #[serde(rename = "type")]
-    pub kind: ProviderType,
-    pub enabled: bool,
-    /// Overrides the type's default endpoint.
-    pub base_url: Option<String>,
-    /// Models this provider serves, as listed by `GET /v1/models`.
-    pub models: Vec<String>,
-    /// Client model name -> the name this provider knows it by.
-    pub model_mapping: BTreeMap<String, String>,
-    pub keys: Vec<KeyConfig>,
-    pub pooling: PoolingConfig,
-    /// Provider preference for `failover` (higher first). Unset: the first key's, else 1.
-    pub priority: Option<u32>,
-    /// Share for weighted strategies. Unset: the first key's, else 1.
-    pub weight: Option<u32>,
-    /// Prices for `cost_based` routing.
-    pub cost: Option<CostConfig>,
-
-    // Cloud providers (see docs/providers.md).
-    pub aws_region: Option<String>,
-    pub aws_access_key_id: Option<Secret>,
-    pub aws_secret_access_key: Option<Secret>,
-    pub aws_session_token: Option<Secret>,
-    /// `bedrock`: the profile to read from `~/.aws/credentials` and `~/.aws/config`
-    /// when no static credentials are configured. Unset: `AWS_PROFILE`, else `default`.
-    pub aws_profile: Option<String>,
-    /// `bedrock`: the `anthropic-beta` values forwarded in the body's `anthropic_beta`;
-    /// others are dropped, since Bedrock rejects betas it does not know. Unset: the
-    /// built-in list; `["*"]`: forward every beta.
-    pub bedrock_betas: Option<Vec<String>>,
-    pub gcp_project_id: Option<String>,
-    pub gcp_region: Option<String>,
-    /// `vertex`: a service-account or `authorized_user` JSON file. Unset:
-    /// `GOOGLE_APPLICATION_CREDENTIALS`, then gcloud's application-default
-    /// credentials, then the metadata server.
-    pub gcp_credentials_file: Option<String>,
-    pub azure_resource_name: Option<String>,
-    pub azure_deployment_id: Option<String>,
-    pub azure_api_version: Option<String>,
-    /// `azure`: Microsoft Entra ID tenant for client-credentials tokens (used when
-    /// the provider has no `keys`). Unset: `AZURE_TENANT_ID`.
-    pub azure_tenant_id: Option<String>,
-    /// `azure`: the Entra ID application (client) id. Unset: `AZURE_CLIENT_ID`.
-    pub azure_client_id: Option<String>,
-    /// `azure`: the Entra ID client secret. Unset: `AZURE_CLIENT_SECRET`.
-    pub azure_client_secret: Option<Secret>,
-    /// `azure`: the Entra ID authority. Unset: `AZURE_AUTHORITY_HOST`, else
-    /// `https://login.microsoftonline.com` (sovereign clouds use their own).
-    pub azure_authority_host: Option<String>,
-}
-
-impl Default for ProviderConfig {
-    fn default() -> Self {
-        Self {
-            name: String::new(),
-            kind: ProviderType::Anthropic,
-            enabled: true,
-            base_url: None,
-            models: Vec::new(),
-            model_mapping: BTreeMap::new(),
-            keys: Vec::new(),
-            pooling: PoolingConfig::default(),
-            priority: None,
-            weight: None,
-            cost: None,
-            aws_region: None,
-            aws_access_key_id: None,
-            aws_secret_access_key: None,
-            aws_session_token: None,
-            aws_profile: None,
-            bedrock_betas: None,
-            gcp_project_id: None,
-            gcp_region: None,
-            gcp_credentials_file: None,
-            azure_resource_name: None,
-            azure_deployment_id: None,
-            azure_api_version: None,
-            azure_tenant_id: None,
-            azure_client_id: None,
-            azure_client_secret: None,
-            azure_authority_host: None,
-        }
-    }
-}
-
-impl ProviderConfig {
-    /// The provider-level priority, falling back to the Go file's per-key value.
-    pub fn effective_priority(&self) -> u32 {
-        self.priority
-            .or_else(|| self.keys.first().and_then(|k| k.priority))
-            .unwrap_or(1)
-    }
-
-    /// The provider-level weight, falling back to the Go file's per-key value.
-    pub fn effective_weight(&self) -> u32 {
-        self.weight
-            .or_else(|| self.keys.first().and_then(|k| k.weight))
-            .unwrap_or(1)
-    }
-}
-
-/// `providers[].cost`: prices in US dollars per million tokens, used by
-/// `cost_based` routing. `models` overrides the prices for model-name prefixes
-/// (longest prefix wins), matched against the client's model name.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default)]
-pub struct CostConfig {
-    pub input_per_mtok: f64,
-    pub output_per_mtok: f64,
-    pub models: BTreeMap<String, ModelCost>,
-}
-
-/// One entry of `providers[].cost.models`.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default)]
-pub struct ModelCost {
-    pub input_per_mtok: f64,
-    pub output_per_mtok: f64,
-}
-
-impl CostConfig {
-    /// The (input, output) prices for a model.
-    pub fn prices_for(&self, model: &str) -> (f64, f64) {
-        self.models
-            .iter()
-            .filter(|(prefix, _)| model.starts_with(prefix.as_str()))
-            .max_by_key(|(prefix, _)| prefix.len())
-            .map_or((self.input_per_mtok, self.output_per_mtok), |(_, c)| {
-                (c.input_per_mtok, c.output_per_mtok)
-            })
-    }
-}
-
-/// `providers[].type`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ProviderType {
-    Anthropic,
-    Zai,
-    Minimax,
-    Ollama,
-    Bedrock,
-    Vertex,
-    Azure,
-}
-
-impl ProviderType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Anthropic => "anthropic",
-            Self::Zai => "zai",
-            Self::Minimax => "minimax",
-            Self::Ollama => "ollama",
-            Self::Bedrock => "bedrock",
-            Self::Vertex => "vertex",
-            Self::Azure => "azure",
-        }
-    }
-}
-
-/// One entry of `providers[].keys`. A limit of 0 means "not set": the key
-/// learns its real limits from the upstream's rate-limit headers.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct KeyConfig {
-    pub key: Secret,
-    pub rpm_limit: u64,
-    pub itpm_limit: u64,
-    pub otpm_limit: u64,
-    /// Legacy combined input+output limit, used when the split ones are unset.
-    pub tpm_limit: u64,
-    /// Go-file compatibility: 0 low, 1 normal, 2 high.
-    pub priority: Option<u32>,
-    pub weight: Option<u32>,
-}
-
-impl Default for KeyConfig {
-    fn default() -> Self {
-        Self {
-            key: Secret::new(""),
-            rpm_limit: 0,
-            itpm_limit: 0,
-            otpm_limit: 0,
-            tpm_limit: 0,
-            priority: None,
-            weight: None,
-        }
-    }
-}
-
-/// `providers[].pooling`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(default)]
-pub struct PoolingConfig {
-    pub strategy: PoolStrategy,
-    /// Go-file compatibility; a pool is always used when a provider has keys.
-    pub enabled: Option<bool>,
-}
-
-/// `providers[].pooling.strategy`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PoolStrategy {
-    #[default]
-    #[serde(alias = "")]
-    LeastLoaded,
-    RoundRobin,
-    Random,
-    Weighted,
 }
 
 /// `health:`.
