@@ -19,12 +19,13 @@
 mod otel;
 
 use std::fs::OpenOptions;
+use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::Context as _;
 use relay_config::{Config, LogFormat, LogLevel, LoggingConfig};
 use relay_server::SettingValue;
-use tracing_subscriber::fmt::writer::BoxMakeWriter;
+use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::{EnvFilter, Layer as _, Registry, reload};
@@ -110,24 +111,39 @@ pub fn shutdown() {
     otel::shutdown();
 }
 
-/// Installs the global subscriber.
-pub fn init(logging: &LoggingConfig) -> anyhow::Result<Arc<LogControl>> {
+/// Lines not yet written when the relay stops; written when this is dropped.
+#[must_use = "dropping the guard stops the log writer"]
+pub struct LogFlush {
+    _writer: WorkerGuard,
+}
+
+/// Lines waiting for the writer thread before logging waits for it. Never
+/// dropped: a burst of requests slows down rather than losing its lines.
+const BUFFERED_LINES: usize = 8 * 1024;
+
+/// Installs the global subscriber. Lines are written by a thread of their
+/// own; keep the returned [`LogFlush`] until the end of `main`.
+pub fn init(logging: &LoggingConfig) -> anyhow::Result<(Arc<LogControl>, LogFlush)> {
     let (filter, from_env) = match std::env::var("RUST_LOG") {
         Ok(directives) if !directives.is_empty() => (EnvFilter::new(directives), true),
         _ => (EnvFilter::new(default_directives(logging.level)), false),
     };
-    let writer = match logging.output.as_str() {
-        "stderr" | "" => BoxMakeWriter::new(std::io::stderr),
-        "stdout" => BoxMakeWriter::new(std::io::stdout),
-        path => {
-            let file = OpenOptions::new()
+    let destination: Box<dyn Write + Send> = match logging.output.as_str() {
+        "stderr" | "" => Box::new(std::io::stderr()),
+        "stdout" => Box::new(std::io::stdout()),
+        path => Box::new(
+            OpenOptions::new()
                 .create(true)
                 .append(true)
                 .open(path)
-                .with_context(|| format!("could not open the log file {path}"))?;
-            BoxMakeWriter::new(Arc::new(file))
-        }
+                .with_context(|| format!("could not open the log file {path}"))?,
+        ),
     };
+    let (writer, guard) = NonBlockingBuilder::default()
+        .lossy(false)
+        .buffered_lines_limit(BUFFERED_LINES)
+        .thread_name("cc-relay-log")
+        .finish(destination);
     let (filter, handle) = reload::Layer::new(filter);
     let output = tracing_subscriber::fmt::layer()
         .with_writer(writer)
@@ -148,9 +164,10 @@ pub fn init(logging: &LoggingConfig) -> anyhow::Result<Arc<LogControl>> {
     subscriber
         .try_init()
         .map_err(|err| anyhow::anyhow!("could not set up logging: {err}"))?;
-    Ok(Arc::new(LogControl {
+    let control = Arc::new(LogControl {
         filter: handle,
         from_env,
         level: Mutex::new(logging.level),
-    }))
+    });
+    Ok((control, LogFlush { _writer: guard }))
 }

@@ -19,6 +19,12 @@ use clap::{CommandFactory, Parser};
 
 use crate::cli::{CcCommand, Cli, Command, ConfigCommand};
 
+/// jemalloc hands memory back to the OS after a burst (see `serve`'s
+/// background thread); glibc's malloc kept it.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {

@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 use common::*;
 use observe_support::*;
 use relay_core::Secret;
-use relay_test_support::{MockReply, MockUpstream};
+use relay_test_support::{MockReply, MockUpstream, RelayOptions, RelayProcess, Signal};
 use serde_json::Value;
 
 /// The primary's replies teach its key's limits through Anthropic's headers.
@@ -323,4 +323,56 @@ async fn json_access_logs_carry_the_request_telemetry() {
         serde_json::from_str::<Value>(line).unwrap_or_else(|e| panic!("{e}: {line}"));
     }
     assert_no_secret_logged(&relay, &[UPSTREAM_KEY]);
+}
+
+/// The log is written by its own thread: every line, up to the last
+/// request's, must still be in the file once the relay has exited. A log file
+/// beside the configuration is warned about (it wakes the watcher).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_file_gets_every_line_by_exit_and_a_warning_beside_the_config() {
+    let mock = MockUpstream::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("relay.log");
+    let config = dir.path().join("config.yaml");
+    let yaml = one_provider(&mock.url()).replace(
+        "logging:\n  level: debug\n",
+        &format!("logging:\n  level: info\n  output: \"{}\"\n", log.display()),
+    );
+    std::fs::write(&config, yaml).unwrap();
+    let relay = RelayProcess::start(RelayOptions {
+        binary: env!("CARGO_BIN_EXE_cc-relay").into(),
+        args: vec!["--config".into(), config.display().to_string()],
+        ..RelayOptions::default()
+    })
+    .await
+    .unwrap();
+    let mut request_ids = Vec::new();
+    for _ in 0..20 {
+        let response = post(&relay, &[], false).await;
+        assert_eq!(response.status, 200);
+        request_ids.push(response.header("x-request-id").unwrap().to_owned());
+    }
+    relay.signal(Signal::Term).unwrap();
+    assert!(
+        relay
+            .wait_exit(Duration::from_secs(10))
+            .await
+            .unwrap()
+            .success()
+    );
+
+    let written = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        written.contains("the log file is in the configuration's directory"),
+        "{written}"
+    );
+    for id in &request_ids {
+        assert!(
+            written
+                .lines()
+                .any(|l| l.contains("request finished") && l.contains(id.as_str())),
+            "no access line for {id} in:\n{written}"
+        );
+    }
+    assert!(written.contains("all connections drained"), "{written}");
 }

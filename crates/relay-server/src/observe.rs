@@ -8,10 +8,12 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use bytes::Bytes;
-use relay_core::{SignatureId, SseEvent, SseParser, response_signatures};
+use bytes::{Bytes, BytesMut};
+use relay_core::{SignatureId, SseEvent, SseParser, may_carry_thinking, response_signatures};
 use relay_router::{Delivery, Usage};
+use serde::Deserialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::body::BodyError;
 use crate::middleware::watch::BodyWatch;
@@ -32,7 +34,9 @@ pub struct DeliveryWatch {
 
 enum Format {
     Sse(SseParser),
-    Json(Vec<u8>),
+    /// The body's chunks as they arrived: keeping the `Bytes` handles costs
+    /// no copy, and most JSON responses arrive in one chunk.
+    Json { chunks: Vec<Bytes>, len: usize },
 }
 
 /// What the body told so far.
@@ -49,7 +53,10 @@ impl DeliveryWatch {
         let format = if is_sse {
             Format::Sse(SseParser::new(MAX_OBSERVED_EVENT))
         } else {
-            Format::Json(Vec::new())
+            Format::Json {
+                chunks: Vec::new(),
+                len: 0,
+            }
         };
         Self {
             delivery: Some(delivery),
@@ -63,11 +70,14 @@ impl DeliveryWatch {
         let Some(delivery) = self.delivery.take() else {
             return;
         };
-        if let Format::Json(body) = &self.format {
-            if let Ok(value) = serde_json::from_slice::<Value>(body) {
-                self.seen.usage = Some(Usage::from_json(&value["usage"]));
+        if let Format::Json { chunks, len } = &mut self.format {
+            let body = contiguous(std::mem::take(chunks), *len);
+            self.seen.usage = json_usage(&body);
+            // Most responses carry no thinking: skip the second parse unless
+            // a byte scan finds what it would look for.
+            if may_carry_thinking(&body) {
+                self.seen.signatures = response_signatures(&body);
             }
-            self.seen.signatures = response_signatures(body);
         }
         if let Some(usage) = self.seen.usage {
             self.telemetry.usage(usage);
@@ -120,6 +130,35 @@ impl Seen {
     }
 }
 
+/// The chunks as one buffer; copied only when there is more than one.
+fn contiguous(mut chunks: Vec<Bytes>, len: usize) -> Bytes {
+    if chunks.len() <= 1 {
+        return chunks.pop().unwrap_or_default();
+    }
+    let mut body = BytesMut::with_capacity(len);
+    for chunk in &chunks {
+        body.extend_from_slice(chunk);
+    }
+    body.freeze()
+}
+
+/// The `usage` of a Messages response, read without building a tree of the
+/// rest: serde skips every other field (validating it, allocating nothing),
+/// and only the small `usage` object becomes a `Value`.
+fn json_usage(body: &[u8]) -> Option<Usage> {
+    #[derive(Deserialize)]
+    struct UsageOnly<'a> {
+        #[serde(borrow, default)]
+        usage: Option<&'a RawValue>,
+    }
+    let response = serde_json::from_slice::<UsageOnly<'_>>(body).ok()?;
+    let usage = match response.usage {
+        Some(raw) => serde_json::from_str::<Value>(raw.get()).ok()?,
+        None => Value::Null,
+    };
+    Some(Usage::from_json(&usage))
+}
+
 impl BodyWatch for DeliveryWatch {
     fn on_data(&mut self, data: &Bytes) {
         match &mut self.format {
@@ -134,9 +173,10 @@ impl BodyWatch for DeliveryWatch {
                     }
                 }
             }
-            Format::Json(body) => {
-                if body.len() + data.len() <= MAX_JSON_OBSERVED {
-                    body.extend_from_slice(data);
+            Format::Json { chunks, len } => {
+                if *len + data.len() <= MAX_JSON_OBSERVED {
+                    *len += data.len();
+                    chunks.push(data.clone());
                 }
             }
         }
@@ -152,5 +192,38 @@ impl Drop for DeliveryWatch {
     fn drop(&mut self) {
         // The client went away before the end: settle with what was seen.
         self.finish();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usage_is_read_from_a_full_response() {
+        let body = br#"{"id":"msg_1","type":"message","content":[{"type":"text","text":"hi \"usage\": {}"}],
+            "usage":{"input_tokens":12,"output_tokens":7,"cache_read_input_tokens":3}}"#;
+        let usage = json_usage(body).unwrap_or_default();
+        assert_eq!(usage.input_tokens, 12);
+        assert_eq!(usage.output_tokens, 7);
+        assert_eq!(usage.cache_read_input_tokens, 3);
+    }
+
+    #[test]
+    fn a_response_without_usage_counts_zero_and_garbage_counts_nothing() {
+        assert_eq!(json_usage(br#"{"type":"message"}"#), Some(Usage::default()));
+        assert_eq!(json_usage(br#"{"usage":null}"#), Some(Usage::default()));
+        assert_eq!(json_usage(br#"{"usage":{"input_tokens":1}"#), None);
+        assert_eq!(json_usage(b"not json"), None);
+    }
+
+    #[test]
+    fn chunks_are_joined_in_order_and_one_chunk_is_not_copied() {
+        let one = Bytes::from_static(b"{\"a\":1}");
+        let joined = contiguous(vec![one.clone()], one.len());
+        assert_eq!(joined.as_ptr(), one.as_ptr());
+        let parts = vec![Bytes::from_static(b"{\"a\""), Bytes::from_static(b":1}")];
+        assert_eq!(&contiguous(parts, 7)[..], b"{\"a\":1}");
+        assert!(contiguous(Vec::new(), 0).is_empty());
     }
 }

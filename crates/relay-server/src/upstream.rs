@@ -34,6 +34,12 @@ impl From<&UpstreamError> for ApiError {
     }
 }
 
+/// Idle pooled connections kept per upstream host. A burst of a thousand
+/// streams would otherwise leave a thousand idle connections (about 27 KiB
+/// each: buffers, dispatch channel, task) until the idle timeout; steady
+/// traffic reuses far fewer than this, so the cap costs no reconnects.
+const MAX_IDLE_PER_HOST: usize = 64;
+
 /// The shared upstream client. Cheap to clone; connections are pooled per host.
 #[derive(Clone, Debug)]
 pub struct UpstreamClient {
@@ -62,6 +68,7 @@ impl UpstreamClient {
             .timer(TokioTimer::new())
             .pool_timer(TokioTimer::new())
             .pool_idle_timeout(Duration::from_secs(90))
+            .pool_max_idle_per_host(MAX_IDLE_PER_HOST)
             .build(https);
         Self { client }
     }

@@ -55,7 +55,10 @@ impl<S: HttpService> Service<Request<Incoming>> for ContextService<S> {
     fn call(&mut self, mut request: Request<Incoming>) -> Self::Future {
         let request_id: Arc<str> = match request.headers().get(REQUEST_ID).and_then(acceptable_id) {
             Some(id) => id.into(),
-            None => uuid::Uuid::new_v4().to_string().into(),
+            None => {
+                let mut text = uuid::Uuid::encode_buffer();
+                Arc::from(&*uuid::Uuid::new_v4().hyphenated().encode_lower(&mut text))
+            }
         };
         let span = tracing::info_span!("request", id = %request_id, method = %request.method(), path = %request.uri().path());
         let ctx = RequestContext {
