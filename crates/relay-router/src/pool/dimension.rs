@@ -18,9 +18,6 @@ pub(crate) struct DimensionState {
     /// The upstream reported nothing left: no request until its reset.
     blocked_until: Option<Instant>,
     upstream_reset: Option<Instant>,
-    /// Reservations numbered up to this one were already counted by the
-    /// upstream when it last reported a `remaining` for this dimension.
-    pub(crate) synced_through: u64,
 }
 
 impl DimensionState {
@@ -32,7 +29,6 @@ impl DimensionState {
             bucket: configured.map(|limit| TokenBucket::full(limit, now)),
             blocked_until: None,
             upstream_reset: None,
-            synced_through: 0,
         }
     }
 

@@ -26,6 +26,7 @@
 mod bucket;
 mod dimension;
 mod headers;
+mod in_flight;
 mod key_pool;
 mod limits;
 mod reservation;

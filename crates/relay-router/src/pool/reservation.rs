@@ -8,7 +8,7 @@ use http::HeaderMap;
 use tokio::time::Instant;
 
 use super::bucket::later;
-use super::headers::{read_rate_limits, retry_after};
+use super::headers::{RateLimitHeaders, retry_after};
 use super::limits::{Estimate, Usage};
 use super::state::KeyState;
 
@@ -67,8 +67,8 @@ impl Reservation {
 
     /// [`Self::observe_headers`] with the wall-clock time of `now` given.
     pub fn observe_headers_at(&self, headers: &HeaderMap, now: Instant, wall_now: SystemTime) {
-        let reports = read_rate_limits(headers, now, wall_now);
-        self.state.observe_for(self.seq, &reports, now);
+        let headers = RateLimitHeaders::read(headers);
+        self.state.observe_for(self.seq, &headers, now, wall_now);
     }
 
     /// The upstream answered 429: learns its headers, cools the key down for

@@ -2,7 +2,6 @@
 //! around the same `Arc<KeyState>`s, so what a key has used and learned is
 //! kept. Each key has its own mutex, held only for arithmetic.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::SystemTime;
@@ -11,7 +10,8 @@ use http::HeaderMap;
 use tokio::time::Instant;
 
 use super::dimension::DimensionState;
-use super::headers::{LimitReport, read_rate_limits};
+use super::headers::{LastReset, RateLimitHeaders};
+use super::in_flight::InFlight;
 use super::limits::{Estimate, KeyLimits, LimitDimension};
 use super::reservation::{Outcome, Reservation};
 use super::snapshot::{KeySnapshot, UsageTotals};
@@ -77,8 +77,11 @@ pub struct KeyState {
 #[derive(Debug)]
 struct Inner {
     dimensions: [DimensionState; 4],
-    /// Reservations not settled yet, by sequence number (issue order).
-    in_flight: BTreeMap<u64, Estimate>,
+    /// The last `-reset` header parsed per dimension, so a repeat is not
+    /// parsed again.
+    resets: [LastReset; 4],
+    /// Reservations not settled yet, with the running sums responses need.
+    in_flight: InFlight,
     last_seq: u64,
     cooling_until: Option<Instant>,
     disabled: Option<(Instant, DisableReason)>,
@@ -91,7 +94,8 @@ impl KeyState {
         Self {
             inner: Mutex::new(Inner {
                 dimensions,
-                in_flight: BTreeMap::new(),
+                resets: Default::default(),
+                in_flight: InFlight::default(),
                 last_seq: 0,
                 cooling_until: None,
                 disabled: None,
@@ -116,7 +120,7 @@ impl KeyState {
     pub fn set_configured_at(&self, limits: KeyLimits, now: Instant) {
         let mut inner = self.lock();
         for dimension in LimitDimension::ALL {
-            let in_flight = inner.in_flight_amount(dimension, 0);
+            let in_flight = inner.in_flight.total(dimension);
             inner.dimensions[dimension.index()].set_configured(
                 limits.get(dimension),
                 now,
@@ -163,14 +167,21 @@ impl KeyState {
 
     /// [`Self::observe_headers`] with the wall-clock time of `now` given.
     pub fn observe_headers_at(&self, headers: &HeaderMap, now: Instant, wall_now: SystemTime) {
-        let reports = read_rate_limits(headers, now, wall_now);
+        let headers = RateLimitHeaders::read(headers);
         let mut inner = self.lock();
         let through = inner.last_seq;
-        inner.observe(&reports, now, through);
+        inner.observe(&headers, now, wall_now, through);
     }
 
-    pub(crate) fn observe_for(&self, seq: u64, reports: &[Option<LimitReport>; 4], now: Instant) {
-        self.lock().observe(reports, now, seq);
+    /// Learns from the response to reservation `seq`.
+    pub(crate) fn observe_for(
+        &self,
+        seq: u64,
+        headers: &RateLimitHeaders<'_>,
+        now: Instant,
+        wall_now: SystemTime,
+    ) {
+        self.lock().observe(headers, now, wall_now, seq);
     }
 
     /// Takes the key out of rotation until `until` (e.g. a 429's
@@ -230,6 +241,13 @@ impl KeyState {
     pub(crate) fn finish(&self, seq: u64, outcome: Outcome) {
         self.lock().finish(seq, outcome);
     }
+
+    /// Test-only access to the in-flight accounting, to compare it with the
+    /// reference scan or switch to that scan.
+    #[cfg(test)]
+    pub(crate) fn with_in_flight<R>(&self, f: impl FnOnce(&mut InFlight) -> R) -> R {
+        f(&mut self.lock().in_flight)
+    }
 }
 
 impl Inner {
@@ -277,41 +295,38 @@ impl Inner {
             .fold(1.0, f64::min)
     }
 
-    /// What in-flight reservations numbered above `after` take from `dimension`.
-    fn in_flight_amount(&self, dimension: LimitDimension, after: u64) -> u64 {
-        self.in_flight
-            .range(after.saturating_add(1)..)
-            .map(|(_, estimate)| estimate.amount(dimension))
-            .fold(0, u64::saturating_add)
-    }
-
     /// Applies the upstream's reports. The upstream has counted reservations
     /// up to `through` (those sent before the response's request); the ones
     /// issued later are deducted from what it says remains.
-    fn observe(&mut self, reports: &[Option<LimitReport>; 4], now: Instant, through: u64) {
+    fn observe(
+        &mut self,
+        headers: &RateLimitHeaders<'_>,
+        now: Instant,
+        wall_now: SystemTime,
+        through: u64,
+    ) {
+        let reports = headers.reports(&mut self.resets, now, wall_now);
         for dimension in LimitDimension::ALL {
             let Some(report) = &reports[dimension.index()] else {
                 continue;
             };
-            let synced = &mut self.dimensions[dimension.index()].synced_through;
             if report.remaining.is_some() {
-                *synced = (*synced).max(through);
+                self.in_flight.sync(dimension, through);
             }
-            let synced = *synced;
-            let unseen = self.in_flight_amount(dimension, synced);
-            let in_flight = self.in_flight_amount(dimension, 0);
+            let unseen = self.in_flight.unseen(dimension);
+            let in_flight = self.in_flight.total(dimension);
             self.dimensions[dimension.index()].apply_report(report, now, unseen, in_flight);
         }
     }
 
     fn finish(&mut self, seq: u64, outcome: Outcome) {
-        let Some(reserved) = self.in_flight.remove(&seq) else {
+        let Some((reserved, counted_upstream)) = self.in_flight.remove(seq) else {
             return;
         };
         for dimension in LimitDimension::ALL {
-            let state = &mut self.dimensions[dimension.index()];
-            let counted_upstream = seq <= state.synced_through;
-            state.adjust(refund(dimension, &reserved, outcome, counted_upstream));
+            let counted = counted_upstream[dimension.index()];
+            let refund = refund(dimension, &reserved, outcome, counted);
+            self.dimensions[dimension.index()].adjust(refund);
         }
         let used = &mut self.used;
         match outcome {
