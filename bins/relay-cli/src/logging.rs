@@ -17,6 +17,7 @@
 
 #[cfg(feature = "otel")]
 mod otel;
+mod plain;
 
 use std::fs::OpenOptions;
 use std::io::Write;
@@ -147,7 +148,8 @@ pub fn init(logging: &LoggingConfig) -> anyhow::Result<(Arc<LogControl>, LogFlus
     let (filter, handle) = reload::Layer::new(filter);
     let output = tracing_subscriber::fmt::layer()
         .with_writer(writer)
-        .with_target(false);
+        .with_target(false)
+        .with_timer(plain::Rfc3339Micros);
     let output = match logging.format {
         LogFormat::Json => output
             .json()
@@ -156,7 +158,10 @@ pub fn init(logging: &LoggingConfig) -> anyhow::Result<(Arc<LogControl>, LogFlus
             // The current span is enough: a request's span has no parents.
             .with_span_list(false)
             .boxed(),
-        LogFormat::Pretty => output.with_ansi(logging.pretty).boxed(),
+        LogFormat::Pretty => output
+            .fmt_fields(plain::PlainFields)
+            .with_ansi(logging.pretty)
+            .boxed(),
     };
     let subscriber = tracing_subscriber::registry().with(filter).with(output);
     #[cfg(feature = "otel")]

@@ -187,8 +187,23 @@ logging:
         self.target.pid
     }
 
-    /// Kills the process and waits (bounded) for it.
+    /// Asks the process to stop (SIGTERM), so a profiler wrapping it (e.g.
+    /// `--relay-bin` a script running valgrind) can write its report; kills
+    /// it if it has not exited within 10 s.
     pub async fn stop(mut self) {
+        if let Some(pid) = self.target.pid {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(pid.to_string())
+                .status()
+                .await;
+            if tokio::time::timeout(Duration::from_secs(10), self.child.wait())
+                .await
+                .is_ok()
+            {
+                return;
+            }
+        }
         let _ = self.child.start_kill();
         let _ = tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await;
     }

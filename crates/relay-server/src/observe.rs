@@ -5,6 +5,7 @@
 //! moment of a stream's first content delta also go to the request's
 //! telemetry.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -13,7 +14,6 @@ use relay_core::{SignatureId, SseEvent, SseParser, may_carry_thinking, response_
 use relay_router::{Delivery, Usage};
 use serde::Deserialize;
 use serde_json::Value;
-use serde_json::value::RawValue;
 
 use crate::body::BodyError;
 use crate::middleware::watch::BodyWatch;
@@ -36,7 +36,10 @@ enum Format {
     Sse(SseParser),
     /// The body's chunks as they arrived: keeping the `Bytes` handles costs
     /// no copy, and most JSON responses arrive in one chunk.
-    Json { chunks: Vec<Bytes>, len: usize },
+    Json {
+        chunks: Vec<Bytes>,
+        len: usize,
+    },
 }
 
 /// What the body told so far.
@@ -92,16 +95,17 @@ impl DeliveryWatch {
 
 impl Seen {
     fn observe_event(&mut self, event: &SseEvent) {
-        let parse = || serde_json::from_str::<Value>(&event.data).ok();
+        let data = event.data.as_str();
         match event.event.as_str() {
             "message_start" => {
-                if let Some(value) = parse() {
-                    self.usage = Some(Usage::from_json(&value["message"]["usage"]));
+                if let Ok(start) = serde_json::from_str::<MessageStart>(data) {
+                    let usage = start.message.and_then(|m| m.usage).unwrap_or_default();
+                    self.usage = Some(usage.into());
                 }
             }
             "message_delta" => {
-                if let Some(value) = parse() {
-                    let delta = Usage::from_json(&value["usage"]);
+                if let Ok(delta) = serde_json::from_str::<WithUsage>(data) {
+                    let delta = Usage::from(delta.usage.unwrap_or_default());
                     let usage = self.usage.get_or_insert_with(Usage::default);
                     // message_delta counts are cumulative; input counts only where reported.
                     usage.output_tokens = delta.output_tokens.max(usage.output_tokens);
@@ -110,24 +114,105 @@ impl Seen {
                     }
                 }
             }
-            "content_block_delta" if event.data.contains("signature_delta") => {
-                if let Some(signature) =
-                    parse().and_then(|v| v["delta"]["signature"].as_str().map(SignatureId::of))
+            "content_block_delta" if data.contains("signature_delta") => {
+                if let Ok(SignatureDelta {
+                    delta:
+                        Some(Signed {
+                            signature: Some(signature),
+                        }),
+                }) = serde_json::from_str(data)
                 {
-                    self.signatures.push(signature);
+                    self.signatures.push(SignatureId::of(&signature));
                 }
             }
-            "content_block_start" if event.data.contains("redacted_thinking") => {
-                if let Some(data) =
-                    parse().and_then(|v| v["content_block"]["data"].as_str().map(SignatureId::of))
+            "content_block_start" if data.contains("redacted_thinking") => {
+                if let Ok(BlockStart {
+                    content_block:
+                        Some(Redacted {
+                            data: Some(payload),
+                        }),
+                }) = serde_json::from_str(data)
                 {
-                    self.signatures.push(data);
+                    self.signatures.push(SignatureId::of(&payload));
                 }
             }
             "error" => self.broken = true,
             _ => {}
         }
     }
+}
+
+// The few fields read from responses, as typed structs: serde skips every
+// other field without building a tree (and without hashing keys into maps).
+
+/// A `usage` object read as leniently as `Usage::from_json`: a missing,
+/// null, negative, fractional or non-numeric count is 0.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct UsageFields {
+    input_tokens: Count,
+    output_tokens: Count,
+    cache_creation_input_tokens: Count,
+    cache_read_input_tokens: Count,
+}
+
+#[derive(Default)]
+struct Count(u64);
+
+impl<'de> Deserialize<'de> for Count {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // A number is decoded without allocating; anything else counts 0.
+        let value = Value::deserialize(deserializer)?;
+        Ok(Self(value.as_u64().unwrap_or(0)))
+    }
+}
+
+impl From<UsageFields> for Usage {
+    fn from(fields: UsageFields) -> Self {
+        Self {
+            input_tokens: fields.input_tokens.0,
+            output_tokens: fields.output_tokens.0,
+            cache_creation_input_tokens: fields.cache_creation_input_tokens.0,
+            cache_read_input_tokens: fields.cache_read_input_tokens.0,
+        }
+    }
+}
+
+/// A Messages response or a `message_delta` event: `{"usage": {...}}`.
+#[derive(Deserialize)]
+struct WithUsage {
+    #[serde(default)]
+    usage: Option<UsageFields>,
+}
+
+#[derive(Deserialize)]
+struct MessageStart {
+    #[serde(default)]
+    message: Option<WithUsage>,
+}
+
+#[derive(Deserialize)]
+struct SignatureDelta<'a> {
+    #[serde(borrow, default)]
+    delta: Option<Signed<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Signed<'a> {
+    #[serde(borrow, default)]
+    signature: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct BlockStart<'a> {
+    #[serde(borrow, default)]
+    content_block: Option<Redacted<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Redacted<'a> {
+    #[serde(borrow, default)]
+    data: Option<Cow<'a, str>>,
 }
 
 /// The chunks as one buffer; copied only when there is more than one.
@@ -142,21 +227,11 @@ fn contiguous(mut chunks: Vec<Bytes>, len: usize) -> Bytes {
     body.freeze()
 }
 
-/// The `usage` of a Messages response, read without building a tree of the
-/// rest: serde skips every other field (validating it, allocating nothing),
-/// and only the small `usage` object becomes a `Value`.
+/// The `usage` of a Messages response (zeros when it has none); `None` when
+/// the body is not a JSON object.
 fn json_usage(body: &[u8]) -> Option<Usage> {
-    #[derive(Deserialize)]
-    struct UsageOnly<'a> {
-        #[serde(borrow, default)]
-        usage: Option<&'a RawValue>,
-    }
-    let response = serde_json::from_slice::<UsageOnly<'_>>(body).ok()?;
-    let usage = match response.usage {
-        Some(raw) => serde_json::from_str::<Value>(raw.get()).ok()?,
-        None => Value::Null,
-    };
-    Some(Usage::from_json(&usage))
+    let response = serde_json::from_slice::<WithUsage>(body).ok()?;
+    Some(response.usage.unwrap_or_default().into())
 }
 
 impl BodyWatch for DeliveryWatch {
@@ -215,6 +290,55 @@ mod tests {
         assert_eq!(json_usage(br#"{"usage":null}"#), Some(Usage::default()));
         assert_eq!(json_usage(br#"{"usage":{"input_tokens":1}"#), None);
         assert_eq!(json_usage(b"not json"), None);
+    }
+
+    fn event(name: &str, data: &str) -> SseEvent {
+        SseEvent {
+            event: name.to_owned(),
+            data: data.to_owned(),
+            ..SseEvent::default()
+        }
+    }
+
+    #[test]
+    fn stream_usage_signatures_and_errors_are_seen() {
+        let mut seen = Seen::default();
+        for (name, data) in [
+            (
+                "message_start",
+                r#"{"type":"message_start","message":{"id":"m","content":[],"usage":{"input_tokens":25,"output_tokens":1,"cache_read_input_tokens":-4}}}"#,
+            ),
+            (
+                "content_block_start",
+                r#"{"type":"content_block_start","index":0,"content_block":{"type":"redacted_thinking","data":"opaque"}}"#,
+            ),
+            (
+                "content_block_delta",
+                r#"{"type":"content_block_delta","index":1,"delta":{"type":"signature_delta","signature":"sig-1"}}"#,
+            ),
+            (
+                "message_delta",
+                r#"{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":15.5}}"#,
+            ),
+            (
+                "message_delta",
+                r#"{"type":"message_delta","usage":{"output_tokens":42}}"#,
+            ),
+        ] {
+            seen.observe_event(&event(name, data));
+        }
+        let usage = seen.usage.unwrap_or_default();
+        // Fractional and negative counts read as 0, as Usage::from_json does.
+        assert_eq!(usage.input_tokens, 25);
+        assert_eq!(usage.output_tokens, 42);
+        assert_eq!(usage.cache_read_input_tokens, 0);
+        assert_eq!(
+            seen.signatures,
+            [SignatureId::of("opaque"), SignatureId::of("sig-1")]
+        );
+        assert!(!seen.broken);
+        seen.observe_event(&event("error", r#"{"type":"error"}"#));
+        assert!(seen.broken);
     }
 
     #[test]

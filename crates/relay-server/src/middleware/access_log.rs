@@ -197,16 +197,21 @@ impl Drop for LogEntry {
 fn log_line(done: &Completed, route: &RouteInfo) {
     let fields = &done.fields;
     let usage = fields.usage.unwrap_or_default();
+    // Strings as `&str`, not `%` Display: a formatter records them directly.
+    let failovers = match fields.failovers.as_slice() {
+        [] => String::new(),
+        _ => done.failover_reasons().join(","),
+    };
     tracing::info!(
-        request_id = %done.id,
-        method = %done.method,
-        path = %done.path,
+        request_id = &*done.id,
+        method = done.method.as_str(),
+        path = done.path.as_str(),
         status = done.status,
         provider = fields.provider.as_deref().unwrap_or(""),
         model = fields.model.as_deref().unwrap_or(""),
         key_id = fields.key_id.as_deref().unwrap_or(""),
         attempts = fields.attempts,
-        failovers = %done.failover_reasons().join(","),
+        failovers = failovers.as_str(),
         stream = fields.stream,
         affinity = route.affinity_hit,
         relay_error = done.relay_error.unwrap_or(""),

@@ -60,7 +60,13 @@ impl<S: HttpService> Service<Request<Incoming>> for ContextService<S> {
                 Arc::from(&*uuid::Uuid::new_v4().hyphenated().encode_lower(&mut text))
             }
         };
-        let span = tracing::info_span!("request", id = %request_id, method = %request.method(), path = %request.uri().path());
+        // `&str` fields, not `%` Display ones: recorded without formatting machinery.
+        let span = tracing::info_span!(
+            "request",
+            id = &*request_id,
+            method = request.method().as_str(),
+            path = request.uri().path()
+        );
         let ctx = RequestContext {
             id: Arc::clone(&request_id),
             runtime: self.state.snapshot(),

@@ -11,7 +11,7 @@
 //! configured ones plus the first few others seen (the rest are `other`; see
 //! [`super::labels`]).
 
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use prometheus_client::metrics::counter::Counter;
@@ -28,6 +28,7 @@ use super::labels::{
     RequestLabels, ResultLabel, TokenLabels, VersionLabel,
 };
 use super::record::Completed;
+use super::route_metrics::{RouteCache, RouteKey, RouteMetrics, TOKEN_KINDS};
 use crate::runtime::Runtime;
 
 /// End-to-end latency and time to first token: LLM requests take seconds to minutes.
@@ -83,6 +84,8 @@ pub struct Metrics {
     /// Scrapes clear and refill the state gauges: one at a time.
     scrape: Mutex<()>,
     models: ModelLabels,
+    /// Each route's counters and histograms, looked up once.
+    routes: RouteCache,
 }
 
 impl Default for Metrics {
@@ -234,57 +237,50 @@ impl Metrics {
             key_cooling,
             scrape: Mutex::new(()),
             models: ModelLabels::default(),
+            routes: RouteCache::default(),
         }
     }
 
     /// Counts a finished request. `config`: the snapshot it used, for the model label.
     pub fn record(&self, done: &Completed, config: &Config) {
         let fields = &done.fields;
-        let provider = fields.provider.as_deref().unwrap_or("").to_owned();
-        let model = fields
-            .model
-            .as_deref()
-            .map_or_else(String::new, |m| self.models.label(m, config));
-        self.requests
-            .get_or_create(&RequestLabels {
-                provider: provider.clone(),
-                key_id: fields.key_id.clone().unwrap_or_default(),
-                model: model.clone(),
-                status: done.status.to_string(),
-                outcome: done.outcome.to_owned(),
+        let key = RouteKey {
+            provider: fields.provider.clone().unwrap_or_else(|| Arc::from("")),
+            key_id: fields.key_id.clone().unwrap_or_default(),
+            model: fields
+                .model
+                .as_deref()
+                .map_or_else(String::new, |m| self.models.label(m, config)),
+        };
+        let route = self.routes.get(key, |key| self.resolve(key));
+        route
+            .requests(done.status, done.outcome, || {
+                let labels = route.labels();
+                self.requests
+                    .get_or_create(&RequestLabels {
+                        provider: labels.provider.to_string(),
+                        key_id: labels.key_id.clone(),
+                        model: labels.model.clone(),
+                        status: done.status.to_string(),
+                        outcome: done.outcome.to_owned(),
+                    })
+                    .clone()
             })
             .inc();
-        let by_model = ProviderModel {
-            provider: provider.clone(),
-            model: model.clone(),
-        };
-        self.duration
-            .get_or_create(&by_model)
-            .observe(done.latency.as_secs_f64());
+        route.duration.observe(done.latency.as_secs_f64());
         if let Some(ttft) = done.ttft {
-            self.ttft
-                .get_or_create(&by_model)
-                .observe(ttft.as_secs_f64());
+            route.ttft.observe(ttft.as_secs_f64());
         }
-        self.overhead
-            .get_or_create(&ProviderLabel {
-                provider: provider.clone(),
-            })
-            .observe(done.overhead.as_secs_f64());
+        route.overhead.observe(done.overhead.as_secs_f64());
         if let Some(usage) = fields.usage {
-            for (kind, count) in [
-                ("input", usage.input_tokens),
-                ("output", usage.output_tokens),
-                ("cache_read", usage.cache_read_input_tokens),
-                ("cache_creation", usage.cache_creation_input_tokens),
-            ] {
-                self.tokens
-                    .get_or_create(&TokenLabels {
-                        provider: provider.clone(),
-                        model: model.clone(),
-                        kind: kind.to_owned(),
-                    })
-                    .inc_by(count);
+            let counts = [
+                usage.input_tokens,
+                usage.output_tokens,
+                usage.cache_read_input_tokens,
+                usage.cache_creation_input_tokens,
+            ];
+            for (counter, count) in route.tokens.iter().zip(counts) {
+                counter.inc_by(count);
             }
         }
         for failover in &fields.failovers {
@@ -296,6 +292,33 @@ impl Metrics {
                 })
                 .inc();
         }
+    }
+
+    /// Looks a route's series up in their families (its first request only).
+    fn resolve(&self, key: &RouteKey) -> RouteMetrics {
+        let provider = key.provider.to_string();
+        let by_model = ProviderModel {
+            provider: provider.clone(),
+            model: key.model.clone(),
+        };
+        let tokens = TOKEN_KINDS.map(|kind| {
+            self.tokens
+                .get_or_create(&TokenLabels {
+                    provider: provider.clone(),
+                    model: key.model.clone(),
+                    kind: kind.to_owned(),
+                })
+                .clone()
+        });
+        RouteMetrics::new(
+            key.clone(),
+            self.duration.get_or_create(&by_model).clone(),
+            self.ttft.get_or_create(&by_model).clone(),
+            self.overhead
+                .get_or_create(&ProviderLabel { provider })
+                .clone(),
+            tokens,
+        )
     }
 
     pub fn record_reload(&self, success: bool) {

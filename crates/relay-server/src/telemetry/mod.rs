@@ -9,6 +9,7 @@
 mod labels;
 mod metrics;
 mod record;
+mod route_metrics;
 mod window;
 
 use std::collections::HashMap;
