@@ -10,11 +10,12 @@ use common::*;
 use observe_support::*;
 use relay_core::Secret;
 use relay_test_support::{MockUpstream, TestClient, unused_local_addr};
+use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_admin_api_is_off_without_a_token_and_guarded_with_one() {
     let mock = MockUpstream::start().await.unwrap();
-    let relay = start_relay(&two_providers(&mock.url(), &mock.url(), ""), &[]).await;
+    let relay = start_relay_with(&two_providers(&mock.url(), &mock.url())).await;
     let client = TestClient::new();
     let stats = client
         .get(format!("{}/admin/stats", relay.url()))
@@ -36,7 +37,8 @@ async fn the_admin_api_is_off_without_a_token_and_guarded_with_one() {
             .any(|l| l.contains("admin API disabled"))
     );
 
-    let relay = start_relay(&two_providers(&mock.url(), &mock.url(), &admin(true)), &[]).await;
+    let config = two_providers(&mock.url(), &mock.url()).server("admin", admin(true));
+    let relay = start_relay_with(&config).await;
     let missing = admin_request(&relay, "GET", "/admin/stats", None).await;
     assert_eq!(missing.status, 401);
     assert_anthropic_error(&missing.body, "authentication_error");
@@ -73,21 +75,20 @@ async fn the_admin_api_is_off_without_a_token_and_guarded_with_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operator_switches_a_provider_off_and_on_and_reloads() {
-    let (primary, secondary) = (
-        MockUpstream::start().await.unwrap(),
-        MockUpstream::start().await.unwrap(),
-    );
-    let config = two_providers(&primary.url(), &secondary.url(), &admin(false));
-    let relay = start_relay(&config, &["--no-watch"]).await;
+    let [primary, secondary] = mocks().await;
+    let config = two_providers(&primary.url(), &secondary.url()).server("admin", admin(false));
+    let relay = start_relay(&config.yaml(), &["--no-watch"]).await;
     let client_key = [("x-api-key", RELAY_KEY)];
-    let served_by = |response: &relay_test_support::TestResponse| {
+    // The key that served a request: the provider it went to.
+    let served_by = async || {
+        let response = post_message(&relay, &client_key, false).await;
         response.header("x-cc-relay-key-id").map(str::to_owned)
     };
     let (id_p, id_s) = (
         Some(Secret::new(KEY_P).short_id()),
         Some(Secret::new(KEY_S).short_id()),
     );
-    assert_eq!(served_by(&post(&relay, &client_key, false).await), id_p);
+    assert_eq!(served_by().await, id_p);
 
     let off = admin_request(
         &relay,
@@ -98,7 +99,7 @@ async fn an_operator_switches_a_provider_off_and_on_and_reloads() {
     .await;
     assert_eq!(off.status, 200, "{}", off.text());
     assert_eq!(off.json().unwrap()["disabled_by_operator"], true);
-    assert_eq!(served_by(&post(&relay, &client_key, false).await), id_s);
+    assert_eq!(served_by().await, id_s);
     let stats = get_stats(&relay, ADMIN_TOKEN).await;
     assert_eq!(stats["providers"][0]["disabled_by_operator"], true);
     assert_eq!(stats["providers"][0]["active"], false);
@@ -116,7 +117,7 @@ async fn an_operator_switches_a_provider_off_and_on_and_reloads() {
     )
     .await;
     assert_eq!(on.status, 200);
-    assert_eq!(served_by(&post(&relay, &client_key, false).await), id_p);
+    assert_eq!(served_by().await, id_p);
     let unknown = admin_request(
         &relay,
         "POST",
@@ -134,12 +135,12 @@ async fn an_operator_switches_a_provider_off_and_on_and_reloads() {
 
     // A reload through the API applies the edited file (not watched here).
     relay
-        .rewrite_config(&config.replace("priority: 2", "priority: 0"))
+        .rewrite_config(&config.yaml().replace("priority: 2", "priority: 0"))
         .unwrap();
     let reload = admin_request(&relay, "POST", "/admin/reload", Some(ADMIN_TOKEN)).await;
     assert_eq!(reload.status, 200, "{}", reload.text());
     assert_eq!(reload.json().unwrap()["generation"], 2);
-    assert_eq!(served_by(&post(&relay, &client_key, false).await), id_s);
+    assert_eq!(served_by().await, id_s);
     let stats = get_stats(&relay, ADMIN_TOKEN).await;
     assert_eq!(stats["config_generation"], 2);
     let metrics = get_metrics(&relay.url(), None).await;
@@ -167,10 +168,13 @@ async fn an_operator_switches_a_provider_off_and_on_and_reloads() {
 async fn metrics_can_have_a_listener_of_their_own_and_the_admin_token() {
     let mock = MockUpstream::start().await.unwrap();
     let metrics_addr = unused_local_addr().unwrap();
-    let server = format!(
-        "  metrics_listen: \"{metrics_addr}\"\n  admin:\n    token: \"{ADMIN_TOKEN}\"\n    protect_metrics: true\n"
-    );
-    let relay = start_relay(&two_providers(&mock.url(), &mock.url(), &server), &[]).await;
+    let config = two_providers(&mock.url(), &mock.url())
+        .server("metrics_listen", metrics_addr.to_string())
+        .server(
+            "admin",
+            json!({ "token": ADMIN_TOKEN, "protect_metrics": true }),
+        );
+    let relay = start_relay_with(&config).await;
     let metrics_url = format!("http://{metrics_addr}");
     let client = TestClient::new();
     let open = client.get(format!("{metrics_url}/metrics")).await.unwrap();
@@ -200,7 +204,8 @@ async fn metrics_can_have_a_listener_of_their_own_and_the_admin_token() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_open_event_stream_does_not_hold_up_shutdown() {
     let mock = MockUpstream::start().await.unwrap();
-    let relay = start_relay(&two_providers(&mock.url(), &mock.url(), &admin(true)), &[]).await;
+    let config = two_providers(&mock.url(), &mock.url()).server("admin", admin(true));
+    let relay = start_relay_with(&config).await;
     let events = Events::open(&relay, ADMIN_TOKEN).await;
     relay.signal(relay_test_support::Signal::Term).unwrap();
     // Far below the 30 s drain allowed to requests: the stream ends at once.

@@ -16,13 +16,11 @@ async fn the_python_sdk_works_through_the_relay() {
     mock.enqueue(MockReply::stream("Hello streamed world"));
     mock.enqueue(MockReply::auto());
     mock.enqueue(MockReply::error(529, "overloaded_error", "Overloaded"));
-    let config = one_provider(&mock.url())
-        .replace(
-            "logging:",
-            &format!("server:\n  auth: {{ api_key: \"{RELAY_KEY}\" }}\nlogging:"),
-        )
-        .replacen("server:\n  timeout_ms: 5000\n", "", 1);
-    let relay = start_relay(&config, &[]).await;
+    let config = RelayConfig::new()
+        .provider(Provider::primary(&mock.url()))
+        .server("auth", serde_json::json!({ "api_key": RELAY_KEY }))
+        .logging("level", "debug");
+    let relay = start_relay_with(&config).await;
 
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),

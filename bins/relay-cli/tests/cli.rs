@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use common::*;
-use relay_test_support::{MockUpstream, RelayOptions, RelayProcess, TestClient, unused_local_addr};
+use relay_test_support::{MockUpstream, RelayOptions, RelayProcess, unused_local_addr};
 
 /// Runs `cc-relay args…` with HOME set to `home` and no inherited config.
 fn cc_relay(home: &Path, args: &[&str]) -> Output {
@@ -236,12 +236,7 @@ async fn with_no_config_file_serve_is_a_transparent_anthropic_relay() {
         .wait_for_log("transparent", std::time::Duration::from_secs(5))
         .await
         .unwrap();
-    let providers = TestClient::new()
-        .get(format!("{}/v1/providers", relay.url()))
-        .await
-        .unwrap()
-        .json()
-        .unwrap();
+    let providers = list_providers(&relay).await;
     assert_eq!(providers["data"][0]["name"], "anthropic");
     assert_eq!(
         providers["data"][0]["base_url"],
@@ -263,12 +258,7 @@ async fn cc_relay_config_env_var_selects_the_file() {
     })
     .await
     .unwrap();
-    let providers = TestClient::new()
-        .get(format!("{}/v1/providers", relay.url()))
-        .await
-        .unwrap()
-        .json()
-        .unwrap();
+    let providers = list_providers(&relay).await;
     assert_eq!(
         providers["data"][0]["name"], "primary",
         "the file named by $CC_RELAY_CONFIG was used"

@@ -25,20 +25,14 @@ const ENTRA_SECRET: &str = "entra-client-secret-0007";
 const ENTRA_TOKEN: &str = "entra-access-token-0008";
 const TEST_KEY: &str = include_str!("../../../crates/relay-providers/testdata/test_rsa_pkcs8.pem");
 
-fn config(provider: &str) -> String {
-    format!(
-        r#"
-server:
-  timeout_ms: 10000
-  auth: {{ api_key: "{RELAY_KEY}" }}
-providers:
-{provider}
-health:
-  health_check: {{ enabled: false }}
-logging:
-  level: debug
-"#
-    )
+/// `provider` behind the relay's key, without health checks.
+fn config(provider: Provider) -> RelayConfig {
+    RelayConfig::new()
+        .server("timeout_ms", 10000)
+        .server("auth", json!({ "api_key": RELAY_KEY }))
+        .provider(provider)
+        .health("health_check", json!({ "enabled": false }))
+        .logging("level", "debug")
 }
 
 fn body_of(request: &relay_test_support::RecordedRequest) -> Value {
@@ -67,20 +61,15 @@ async fn bedrock_through_the_sdk() {
             "ThrottlingException:http://internal.amazon.com/coral/com.amazon.bedrock/",
         ),
     );
-    let provider = format!(
-        r#"  - name: bedrock
-    type: bedrock
-    base_url: "{}"
-    aws_region: us-west-2
-    aws_access_key_id: "{AWS_KEY_ID}"
-    aws_secret_access_key: "{AWS_SECRET}"
-    aws_session_token: "{AWS_TOKEN}"
-    models: [claude-sonnet-4-5]
-    model_mapping:
-      claude-sonnet-4-5: "{BEDROCK_MODEL}""#,
-        mock.url()
-    );
-    let relay = start_relay(&config(&provider), &[]).await;
+    let bedrock = Provider::new("bedrock", "bedrock")
+        .base_url(&mock.url())
+        .set("aws_region", "us-west-2")
+        .set("aws_access_key_id", AWS_KEY_ID)
+        .set("aws_secret_access_key", AWS_SECRET)
+        .set("aws_session_token", AWS_TOKEN)
+        .models(&["claude-sonnet-4-5"])
+        .model_mapping(&[("claude-sonnet-4-5", BEDROCK_MODEL)]);
+    let relay = start_relay_with(&config(bedrock)).await;
     let seen = run_sdk(
         &relay.url(),
         RELAY_KEY,
@@ -176,20 +165,14 @@ async fn vertex_through_the_sdk() {
         "private_key_id": "kid-1", "private_key": TEST_KEY,
         "client_email": "relay@relay-test.iam.gserviceaccount.com", "token_uri": token_uri});
     std::fs::write(&credentials, account.to_string()).unwrap();
-    let provider = format!(
-        r#"  - name: vertex
-    type: vertex
-    base_url: "{}"
-    gcp_project_id: relay-test
-    gcp_region: us-east5
-    gcp_credentials_file: "{}"
-    models: [claude-sonnet-4-5]
-    model_mapping:
-      claude-sonnet-4-5: "claude-sonnet-4-5@20250929""#,
-        vertex.url(),
-        credentials.display()
-    );
-    let relay = start_relay(&config(&provider), &[]).await;
+    let provider = Provider::new("vertex", "vertex")
+        .base_url(&vertex.url())
+        .set("gcp_project_id", "relay-test")
+        .set("gcp_region", "us-east5")
+        .set("gcp_credentials_file", credentials.display().to_string())
+        .models(&["claude-sonnet-4-5"])
+        .model_mapping(&[("claude-sonnet-4-5", "claude-sonnet-4-5@20250929")]);
+    let relay = start_relay_with(&config(provider)).await;
     let seen = run_sdk(&relay.url(), RELAY_KEY, "claude-sonnet-4-5", &["error"]).await;
 
     assert_eq!(seen["message_text"], "Hello from Vertex");
@@ -264,18 +247,12 @@ async fn azure_through_the_sdk() {
         404,
         json!({"error": {"code": "DeploymentNotFound", "message": "The API deployment for this resource does not exist."}}),
     ));
-    let provider = format!(
-        r#"  - name: foundry
-    type: azure
-    base_url: "{}/anthropic"
-    models: [claude-sonnet-4-5]
-    model_mapping:
-      claude-sonnet-4-5: sonnet-45-deployment
-    keys:
-      - key: "{AZURE_KEY}""#,
-        mock.url()
-    );
-    let relay = start_relay(&config(&provider), &[]).await;
+    let foundry = Provider::new("foundry", "azure")
+        .base_url(&format!("{}/anthropic", mock.url()))
+        .models(&["claude-sonnet-4-5"])
+        .model_mapping(&[("claude-sonnet-4-5", "sonnet-45-deployment")])
+        .key(AZURE_KEY);
+    let relay = start_relay_with(&config(foundry)).await;
     let seen = run_sdk(&relay.url(), RELAY_KEY, "claude-sonnet-4-5", &["error"]).await;
 
     assert!(!seen["message_text"].as_str().unwrap().is_empty());
@@ -312,18 +289,13 @@ async fn azure_entra_id_tokens_are_fetched_once() {
         json!({"access_token": ENTRA_TOKEN, "expires_in": 3599, "token_type": "Bearer"}),
     ));
     let mock = MockUpstream::start().await.unwrap();
-    let provider = format!(
-        r#"  - name: foundry
-    type: azure
-    base_url: "{}/anthropic"
-    azure_tenant_id: tenant-42
-    azure_client_id: client-42
-    azure_client_secret: "{ENTRA_SECRET}"
-    azure_authority_host: "{}""#,
-        mock.url(),
-        tokens.url()
-    );
-    let relay = start_relay(&config(&provider), &[]).await;
+    let foundry = Provider::new("foundry", "azure")
+        .base_url(&format!("{}/anthropic", mock.url()))
+        .set("azure_tenant_id", "tenant-42")
+        .set("azure_client_id", "client-42")
+        .set("azure_client_secret", ENTRA_SECRET)
+        .set("azure_authority_host", tokens.url());
+    let relay = start_relay_with(&config(foundry)).await;
     let client = TestClient::new();
     for stream in [false, true, false] {
         let response = client
@@ -359,7 +331,7 @@ async fn azure_entra_id_tokens_are_fetched_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missing_cloud_credentials_fail_the_start_with_what_to_set() {
-    let provider = "  - name: bedrock\n    type: bedrock\n    aws_region: us-east-1";
+    let provider = Provider::new("bedrock", "bedrock").set("aws_region", "us-east-1");
     // Empty variables count as unset, whatever the machine running the test has.
     let env = [
         "AWS_BEARER_TOKEN_BEDROCK",
@@ -370,7 +342,7 @@ async fn missing_cloud_credentials_fail_the_start_with_what_to_set() {
     .map(|name| (name.to_owned(), String::new()));
     let started = RelayProcess::start(RelayOptions {
         binary: env!("CARGO_BIN_EXE_cc-relay").into(),
-        config_yaml: Some(config(provider)),
+        config_yaml: Some(config(provider).yaml()),
         env: env.to_vec(),
         startup_timeout: Duration::from_secs(10),
         ..RelayOptions::default()
@@ -382,10 +354,13 @@ async fn missing_cloud_credentials_fail_the_start_with_what_to_set() {
     let err = err.to_string();
     assert!(err.contains("no AWS credentials found"), "{err}");
 
-    let provider = "  - name: vertex\n    type: vertex\n    gcp_project_id: p\n    gcp_region: us-east5\n    gcp_credentials_file: /nonexistent/sa.json";
+    let provider = Provider::new("vertex", "vertex")
+        .set("gcp_project_id", "p")
+        .set("gcp_region", "us-east5")
+        .set("gcp_credentials_file", "/nonexistent/sa.json");
     let started = RelayProcess::start(RelayOptions {
         binary: env!("CARGO_BIN_EXE_cc-relay").into(),
-        config_yaml: Some(config(provider)),
+        config_yaml: Some(config(provider).yaml()),
         startup_timeout: Duration::from_secs(10),
         ..RelayOptions::default()
     })

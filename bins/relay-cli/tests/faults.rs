@@ -34,18 +34,34 @@ const IDLE_TIMEOUT_MS: u64 = 300;
 
 /// A keyless provider: a 429 then concerns the provider, not a key, so a
 /// lone provider's errors are passed through instead of resting a key.
-fn provider(name: &str, url: &str, priority: u32) -> String {
-    format!(
-        "  - name: {name}\n    type: anthropic\n    base_url: \"{url}\"\n    models: [claude-sonnet-4-5]\n    priority: {priority}\n"
-    )
+fn provider(name: &str, url: &str, priority: u32) -> Provider {
+    Provider::anthropic(name, url)
+        .models(&["claude-sonnet-4-5"])
+        .priority(priority)
 }
 
-async fn relay_for(providers: &[String]) -> RelayProcess {
-    let config = format!(
-        "server:\n  timeout_ms: {HEADER_TIMEOUT_MS}\n  stream_idle_timeout_ms: {IDLE_TIMEOUT_MS}\nrouting:\n  strategy: failover\n  debug: true\nhealth:\n  circuit_breaker: {{ failure_threshold: 1000 }}\nproviders:\n{}",
-        providers.concat()
-    );
-    start_relay(&config, &[]).await
+/// Failover over `providers`, with short timeouts and a breaker that never opens.
+async fn relay_for(providers: impl IntoIterator<Item = Provider>) -> RelayProcess {
+    let config = RelayConfig::new()
+        .server("timeout_ms", HEADER_TIMEOUT_MS)
+        .server("stream_idle_timeout_ms", IDLE_TIMEOUT_MS)
+        .routing("strategy", "failover")
+        .routing("debug", true)
+        .health("circuit_breaker", json!({ "failure_threshold": 1000 }));
+    start_relay_with(&config.providers(providers)).await
+}
+
+/// `primary` and `secondary`, and two relays: `failover` from the primary
+/// (priority 2) to the secondary, and `alone` with the primary only.
+async fn failover_and_alone() -> ([MockUpstream; 2], RelayProcess, RelayProcess) {
+    let [primary, secondary] = mocks().await;
+    let failover = relay_for([
+        provider("primary", &primary.url(), 2),
+        provider("secondary", &secondary.url(), 1),
+    ])
+    .await;
+    let alone = relay_for([provider("primary", &primary.url(), 1)]).await;
+    ([primary, secondary], failover, alone)
 }
 
 async fn send(relay: &RelayProcess, stream: bool) -> TestResponse {
@@ -85,8 +101,8 @@ fn assert_relay_error(response: &TestResponse, status: u16, error_type: &str) {
 async fn refused_connections_fail_over_else_502() {
     let dead = format!("http://{}", unused_local_addr().unwrap());
     let live = MockUpstream::start().await.unwrap();
-    let failover = relay_for(&[provider("dead", &dead, 2), provider("live", &live.url(), 1)]).await;
-    let alone = relay_for(&[provider("dead", &dead, 1)]).await;
+    let failover = relay_for([provider("dead", &dead, 2), provider("live", &live.url(), 1)]).await;
+    let alone = relay_for([provider("dead", &dead, 1)]).await;
     for stream in [false, true] {
         assert_served(&send(&failover, stream).await, stream, "live");
         assert_relay_error(&send(&alone, stream).await, 502, "api_error");
@@ -99,8 +115,8 @@ async fn connections_reset_before_or_during_the_headers_fail_over_else_502() {
     let behaviour = Arc::new(Mutex::new(Misbehaviour::Close));
     let raw = format!("http://{}", raw_upstream(Arc::clone(&behaviour)).await);
     let live = MockUpstream::start().await.unwrap();
-    let failover = relay_for(&[provider("raw", &raw, 2), provider("live", &live.url(), 1)]).await;
-    let alone = relay_for(&[provider("raw", &raw, 1)]).await;
+    let failover = relay_for([provider("raw", &raw, 2), provider("live", &live.url(), 1)]).await;
+    let alone = relay_for([provider("raw", &raw, 1)]).await;
     for misbehaviour in [
         Misbehaviour::Close,
         Misbehaviour::CloseMidHeaders,
@@ -119,16 +135,7 @@ async fn connections_reset_before_or_during_the_headers_fail_over_else_502() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn overload_and_server_errors_fail_over_else_pass_through_unchanged() {
-    let (primary, secondary) = (
-        MockUpstream::start().await.unwrap(),
-        MockUpstream::start().await.unwrap(),
-    );
-    let failover = relay_for(&[
-        provider("primary", &primary.url(), 2),
-        provider("secondary", &secondary.url(), 1),
-    ])
-    .await;
-    let alone = relay_for(&[provider("primary", &primary.url(), 1)]).await;
+    let ([primary, _secondary], failover, alone) = failover_and_alone().await;
     let cases = [
         (429, "rate_limit_error", Some("7")),
         (429, "rate_limit_error", None),
@@ -171,16 +178,7 @@ async fn overload_and_server_errors_fail_over_else_pass_through_unchanged() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upstream_stalled_before_its_headers_times_out_into_failover_else_504() {
-    let (primary, secondary) = (
-        MockUpstream::start().await.unwrap(),
-        MockUpstream::start().await.unwrap(),
-    );
-    let failover = relay_for(&[
-        provider("primary", &primary.url(), 2),
-        provider("secondary", &secondary.url(), 1),
-    ])
-    .await;
-    let alone = relay_for(&[provider("primary", &primary.url(), 1)]).await;
+    let ([primary, _secondary], failover, alone) = failover_and_alone().await;
     for stream in [false, true] {
         primary.enqueue(MockReply::stall());
         let started = Instant::now();
@@ -203,7 +201,7 @@ async fn an_upstream_stalled_before_its_headers_times_out_into_failover_else_504
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_json_body_that_stalls_is_aborted_after_the_idle_timeout() {
     let mock = MockUpstream::start().await.unwrap();
-    let relay = relay_for(&[provider("primary", &mock.url(), 1)]).await;
+    let relay = relay_for([provider("primary", &mock.url(), 1)]).await;
     mock.enqueue(
         MockReply::sse_raw(vec![Bytes::from_static(b"{\"type\":\"message\",")])
             .header("content-type", "application/json")
@@ -235,7 +233,7 @@ async fn a_json_body_that_stalls_is_aborted_after_the_idle_timeout() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn odd_sse_is_relayed_byte_for_byte() {
     let mock = MockUpstream::start().await.unwrap();
-    let relay = relay_for(&[provider("primary", &mock.url(), 1)]).await;
+    let relay = relay_for([provider("primary", &mock.url(), 1)]).await;
     let long_line = format!("data: {}\n\n", "y".repeat(1024 * 1024));
     let streams: Vec<Vec<Bytes>> = vec![
         // Garbage and half-valid lines, each stream relayed as it came.
@@ -296,16 +294,7 @@ async fn odd_sse_is_relayed_byte_for_byte() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_upstream_bodies_have_defined_outcomes() {
-    let (primary, secondary) = (
-        MockUpstream::start().await.unwrap(),
-        MockUpstream::start().await.unwrap(),
-    );
-    let failover = relay_for(&[
-        provider("primary", &primary.url(), 2),
-        provider("secondary", &secondary.url(), 1),
-    ])
-    .await;
-    let alone = relay_for(&[provider("primary", &primary.url(), 1)]).await;
+    let ([primary, _secondary], failover, alone) = failover_and_alone().await;
 
     // An SSE event over the 16 MiB cap: the events before it, then an error event.
     let first = "event: message_start\ndata: {\"type\":\"message_start\"}\n\n";

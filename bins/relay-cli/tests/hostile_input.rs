@@ -24,7 +24,7 @@ const JSON: [(&str, &str); 1] = [("content-type", "application/json")];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_bodies_get_400_and_never_reach_the_upstream() {
-    let (relay, mock) = relay_with("").await;
+    let (relay, mock) = relay_with(&[]).await;
     let url = format!("{}/v1/messages", relay.url());
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     let bodies: Vec<Vec<u8>> = vec![
@@ -66,7 +66,7 @@ async fn malformed_bodies_get_400_and_never_reach_the_upstream() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_body_cut_short_by_the_client_is_refused() {
-    let (relay, mock) = relay_with("").await;
+    let (relay, mock) = relay_with(&[]).await;
     let head = "POST /v1/messages HTTP/1.1\r\nHost: relay\r\nContent-Length: 100\r\n\r\n";
     // Half the body, then the client closes its side.
     let raw = exchange(
@@ -88,7 +88,7 @@ async fn a_body_cut_short_by_the_client_is_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_body_sent_too_slowly_is_cut_off() {
-    let (relay, _mock) = relay_with("  header_read_timeout_ms: 500\n").await;
+    let (relay, _mock) = relay_with(&[("header_read_timeout_ms", 500)]).await;
     let head =
         "POST /v1/messages HTTP/1.1\r\nHost: relay\r\nContent-Length: 100\r\n\r\n{\"model\":";
     let started = Instant::now();
@@ -112,7 +112,7 @@ async fn a_body_sent_too_slowly_is_cut_off() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_oversized_body_is_refused_without_being_read() {
-    let (relay, mock) = relay_with("  max_body_bytes: 1000\n").await;
+    let (relay, mock) = relay_with(&[("max_body_bytes", 1000)]).await;
     // Declared too large: refused at once, with no body sent at all and no
     // `100 Continue` first.
     for expect in ["", "Expect: 100-continue\r\n"] {
@@ -158,7 +158,7 @@ async fn an_oversized_body_is_refused_without_being_read() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_loris_clients_are_cut_off_at_the_header_read_timeout() {
-    let (relay, _mock) = relay_with("  header_read_timeout_ms: 500\n").await;
+    let (relay, _mock) = relay_with(&[("header_read_timeout_ms", 500)]).await;
     let addr = relay.addr();
     let started = Instant::now();
     let silent = raw_http::closed_within(addr, Vec::new(), Duration::from_secs(5));
@@ -213,7 +213,7 @@ async fn slow_loris_clients_are_cut_off_at_the_header_read_timeout() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn path_traversal_finds_no_route_and_never_leaves_the_upstream_path() {
-    let (relay, mock) = relay_with("").await;
+    let (relay, mock) = relay_with(&[]).await;
     for (method, path) in [
         ("GET", "/../../etc/passwd"),
         ("GET", "/v1/../health"),

@@ -15,10 +15,11 @@ mod raw_http;
 use common::*;
 use raw_http::{assert_still_serving, exchange, parse_responses, raw_post, relay_with};
 use relay_test_support::{MockUpstream, TestClient};
+use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn header_floods_get_431_or_a_closed_connection() {
-    let (relay, mock) = relay_with("").await;
+    let (relay, mock) = relay_with(&[]).await;
     // `count` headers in all, `Host` and `Connection` included.
     let with_headers = |count: usize, value_len: usize| {
         let mut head = String::from("GET /health HTTP/1.1\r\nHost: relay\r\nConnection: close\r\n");
@@ -70,11 +71,9 @@ async fn header_floods_get_431_or_a_closed_connection() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_bytes_in_headers() {
     let mock = MockUpstream::start().await.unwrap();
-    let config = one_provider(&mock.url()).replace(
-        "server:\n",
-        &format!("server:\n  auth: {{ api_key: \"{RELAY_KEY}\" }}\n"),
-    );
-    let relay = start_relay(&config, &[]).await;
+    let config =
+        RelayConfig::one_provider(&mock.url()).server("auth", json!({ "api_key": RELAY_KEY }));
+    let relay = start_relay_with(&config).await;
     let request = |extra: &[u8]| {
         [
             b"GET /v1/models HTTP/1.1\r\nHost: relay\r\nConnection: close\r\n".as_slice(),
@@ -140,7 +139,7 @@ async fn invalid_bytes_in_headers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pipelined_requests_are_answered_in_order() {
-    let (relay, mock) = relay_with("").await;
+    let (relay, mock) = relay_with(&[]).await;
     let body = message_body(false).to_string();
     let pipelined = [
         "GET /health HTTP/1.1\r\nHost: relay\r\n\r\n".to_owned(),
@@ -162,7 +161,7 @@ async fn pipelined_requests_are_answered_in_order() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn request_smuggling_attempts_cannot_desync_the_relay_or_the_upstream() {
-    let (relay, mock) = relay_with("").await;
+    let (relay, mock) = relay_with(&[]).await;
     let body = message_body(false).to_string();
     // Content-Length and Transfer-Encoding together: the chunked framing wins
     // (RFC 9112 §6.1), the connection is closed after the answer, so the

@@ -40,10 +40,11 @@ fn raise_open_files_limit(needed: u64) {
     .unwrap();
 }
 
-fn config(upstream: &str) -> String {
-    format!(
-        "server:\n  timeout_ms: 60000\nproviders:\n  - name: gated\n    type: anthropic\n    base_url: \"{upstream}\"\n    models: [claude-sonnet-4-5]\n    keys: [{{ key: \"{UPSTREAM_KEY}\" }}]\nlogging:\n  level: warn\n"
-    )
+fn config(upstream: &GatedUpstream) -> RelayConfig {
+    RelayConfig::new()
+        .server("timeout_ms", 60000)
+        .provider(upstream.provider())
+        .logging("level", "warn")
 }
 
 /// Opens stream `id` and returns once its response headers arrived.
@@ -80,7 +81,7 @@ async fn check_stream(stream: relay_test_support::TestStream, id: usize) {
 async fn a_thousand_streams_held_at_once_all_complete() {
     raise_open_files_limit(2 * STREAMS as u64 + 256);
     let upstream = GatedUpstream::start(false).await;
-    let relay = start_relay(&config(&upstream.url()), &[]).await;
+    let relay = start_relay_with(&config(&upstream)).await;
     let url = format!("{}/v1/messages", relay.url());
     let started = Instant::now();
     let mut tasks = JoinSet::new();
@@ -168,7 +169,7 @@ async fn soak_memory_stays_flat() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(180);
     let upstream = GatedUpstream::start(true).await;
-    let relay = start_relay(&config(&upstream.url()), &[]).await;
+    let relay = start_relay_with(&config(&upstream)).await;
     soak_round(&relay, 0).await;
     let started = Instant::now();
     let total = Duration::from_secs(seconds);

@@ -38,23 +38,17 @@ fn with_limits(reply: MockReply) -> MockReply {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_stats_and_events_describe_a_mix_of_requests() {
-    let (primary, secondary) = (
-        MockUpstream::start().await.unwrap(),
-        MockUpstream::start().await.unwrap(),
-    );
+    let [primary, secondary] = mocks().await;
     primary.set_default(with_limits(MockReply::auto()));
-    let relay = start_relay(
-        &two_providers(&primary.url(), &secondary.url(), &admin(true)),
-        &["--debug"],
-    )
-    .await;
+    let config = two_providers(&primary.url(), &secondary.url()).server("admin", admin(true));
+    let relay = start_relay(&config.yaml(), &["--debug"]).await;
     let (id_p, id_s) = (Secret::new(KEY_P).short_id(), Secret::new(KEY_S).short_id());
     let mut events = Events::open(&relay, ADMIN_TOKEN).await;
     let mut tokens = Tokens::default();
     let client_key = [("x-api-key", RELAY_KEY)];
 
     // 1. A plain success on the primary.
-    let response = post(&relay, &client_key, false).await;
+    let response = post_message(&relay, &client_key, false).await;
     assert_eq!(response.status, 200, "{}", response.text());
     tokens.add_json(&response.json().unwrap());
     let event = events.next_for(&response).await;
@@ -74,7 +68,7 @@ async fn metrics_stats_and_events_describe_a_mix_of_requests() {
         "overloaded_error",
         "Overloaded",
     )));
-    let response = post(&relay, &client_key, false).await;
+    let response = post_message(&relay, &client_key, false).await;
     assert_eq!(response.status, 200, "{}", response.text());
     let failover_tokens = Tokens::from_json(&response.json().unwrap());
     let event = events.next_for(&response).await;
@@ -84,7 +78,7 @@ async fn metrics_stats_and_events_describe_a_mix_of_requests() {
     assert_eq!(event["attempts"], 2);
 
     // 3. A stream on the primary.
-    let response = post(&relay, &client_key, true).await;
+    let response = post_message(&relay, &client_key, true).await;
     assert_eq!(response.status, 200);
     tokens.add_sse(&response.events());
     let event = events.next_for(&response).await;
@@ -94,7 +88,7 @@ async fn metrics_stats_and_events_describe_a_mix_of_requests() {
     assert_eq!(event["output_tokens"], tokens.last_output);
 
     // 4. A client the relay refuses: its own error, no provider.
-    let response = post(&relay, &[("x-api-key", "not-the-relay-key")], false).await;
+    let response = post_message(&relay, &[("x-api-key", "not-the-relay-key")], false).await;
     assert_eq!(response.status, 401);
     let event = events.next_for(&response).await;
     assert_eq!(event["provider"], "");
@@ -107,7 +101,7 @@ async fn metrics_stats_and_events_describe_a_mix_of_requests() {
             MockReply::error(429, "rate_limit_error", "slow down").header("retry-after", "30"),
         );
     }
-    let response = post(&relay, &client_key, false).await;
+    let response = post_message(&relay, &client_key, false).await;
     assert_eq!(response.status, 429);
     let event = events.next_for(&response).await;
     assert_eq!(event["provider"], "secondary");
@@ -118,7 +112,7 @@ async fn metrics_stats_and_events_describe_a_mix_of_requests() {
     );
 
     // 6. Every key is cooling down now: the relay answers 429 itself.
-    let response = post(&relay, &client_key, false).await;
+    let response = post_message(&relay, &client_key, false).await;
     assert_eq!(response.status, 429);
     assert!(response.header("retry-after").is_some());
     let event = events.next_for(&response).await;
@@ -292,7 +286,7 @@ async fn metrics_stats_and_events_describe_a_mix_of_requests() {
 async fn json_access_logs_carry_the_request_telemetry() {
     let mock = MockUpstream::start().await.unwrap();
     let relay = start_relay(&one_provider(&mock.url()), &["--log-format", "json"]).await;
-    let response = post(&relay, &[], false).await;
+    let response = post_message(&relay, &[], false).await;
     assert_eq!(response.status, 200);
     let request_id = response.header("x-request-id").unwrap().to_owned();
     relay
@@ -334,10 +328,10 @@ async fn a_log_file_gets_every_line_by_exit_and_a_warning_beside_the_config() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("relay.log");
     let config = dir.path().join("config.yaml");
-    let yaml = one_provider(&mock.url()).replace(
-        "logging:\n  level: debug\n",
-        &format!("logging:\n  level: info\n  output: \"{}\"\n", log.display()),
-    );
+    let yaml = RelayConfig::one_provider(&mock.url())
+        .logging("level", "info")
+        .logging("output", log.display().to_string())
+        .yaml();
     std::fs::write(&config, yaml).unwrap();
     let relay = RelayProcess::start(RelayOptions {
         binary: env!("CARGO_BIN_EXE_cc-relay").into(),
@@ -348,7 +342,7 @@ async fn a_log_file_gets_every_line_by_exit_and_a_warning_beside_the_config() {
     .unwrap();
     let mut request_ids = Vec::new();
     for _ in 0..20 {
-        let response = post(&relay, &[], false).await;
+        let response = post_message(&relay, &[], false).await;
         assert_eq!(response.status, 200);
         request_ids.push(response.header("x-request-id").unwrap().to_owned());
     }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use common::*;
 use relay_test_support::{MockReply, MockUpstream, TestClient, unused_local_addr};
+use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_models_providers_and_404() {
@@ -135,19 +136,12 @@ async fn relays_the_claude_code_fixture_byte_for_byte() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn model_mapping_rewrites_only_the_model_value() {
     let mock = MockUpstream::start().await.unwrap();
-    let config = format!(
-        r#"
-providers:
-  - name: zai
-    type: zai
-    base_url: "{}/api/anthropic"
-    models: [claude-sonnet-4-5]
-    model_mapping: {{ "claude-sonnet-4-5": "glm-4.6" }}
-    keys: [{{ key: "{UPSTREAM_KEY}" }}]
-"#,
-        mock.url()
-    );
-    let relay = start_relay(&config, &[]).await;
+    let zai = Provider::new("zai", "zai")
+        .base_url(&format!("{}/api/anthropic", mock.url()))
+        .models(&["claude-sonnet-4-5"])
+        .model_mapping(&[("claude-sonnet-4-5", "glm-4.6")])
+        .key(UPSTREAM_KEY);
+    let relay = start_relay_with(&RelayConfig::new().provider(zai)).await;
     let body = r#"{"model" :  "claude-sonnet-4-5","max_tokens":5, "messages":[{"role":"user","content":"model: claude-sonnet-4-5"}]}"#;
     let response = TestClient::new()
         .request(
@@ -176,18 +170,13 @@ providers:
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transparent_mode_passes_client_credentials_but_never_the_relay_key() {
     let mock = MockUpstream::start().await.unwrap();
-    let config = format!(
-        r#"
-server:
-  auth: {{ api_key: "{RELAY_KEY}", allow_bearer: true }}
-providers:
-  - name: anthropic
-    type: anthropic
-    base_url: "{}"
-"#,
-        mock.url()
-    );
-    let relay = start_relay(&config, &[]).await;
+    let config = RelayConfig::new()
+        .server(
+            "auth",
+            json!({ "api_key": RELAY_KEY, "allow_bearer": true }),
+        )
+        .provider(Provider::anthropic("anthropic", &mock.url()));
+    let relay = start_relay_with(&config).await;
     let client = TestClient::new();
     let url = format!("{}/v1/messages", relay.url());
 
@@ -252,14 +241,7 @@ async fn upstream_errors_pass_through_unchanged() {
             .header("anthropic-ratelimit-requests-remaining", "0")
             .header("request-id", "req_upstream_1"),
     );
-    let response = TestClient::new()
-        .post_json(
-            format!("{}/v1/messages", relay.url()),
-            &[],
-            &message_body(false),
-        )
-        .await
-        .unwrap();
+    let response = post_message(&relay, &[], false).await;
     assert_eq!(response.status, 429);
     assert_eq!(response.json().unwrap(), error_body);
     assert_eq!(response.header("retry-after"), Some("17"));
@@ -313,11 +295,11 @@ async fn bad_requests_get_anthropic_errors_and_the_relay_keeps_serving() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_bodies_get_413() {
     let mock = MockUpstream::start().await.unwrap();
-    let config = format!(
-        "server: {{ max_body_bytes: 1000 }}\n{}",
-        one_provider(&mock.url()).replace("server:\n  timeout_ms: 5000\n", "")
-    );
-    let relay = start_relay(&config, &[]).await;
+    let config = RelayConfig::new()
+        .server("max_body_bytes", 1000)
+        .provider(Provider::primary(&mock.url()))
+        .logging("level", "debug");
+    let relay = start_relay_with(&config).await;
     let big = format!(
         r#"{{"model":"claude-sonnet-4-5","pad":"{}"}}"#,
         "x".repeat(2000)
@@ -339,30 +321,16 @@ async fn oversized_bodies_get_413() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unreachable_upstream_is_502_and_slow_upstream_is_504() {
     let dead = unused_local_addr().unwrap();
-    let relay = start_relay(&one_provider(&format!("http://{dead}")), &[]).await;
-    let response = TestClient::new()
-        .post_json(
-            format!("{}/v1/messages", relay.url()),
-            &[],
-            &message_body(false),
-        )
-        .await
-        .unwrap();
+    let relay = start_relay_with(&RelayConfig::one_provider(&format!("http://{dead}"))).await;
+    let response = post_message(&relay, &[], false).await;
     assert_eq!(response.status, 502);
     assert_anthropic_error(&response.body, "api_error");
 
     let mock = MockUpstream::start().await.unwrap();
     mock.set_default(MockReply::stall());
-    let config = one_provider(&mock.url()).replace("timeout_ms: 5000", "timeout_ms: 300");
-    let relay = start_relay(&config, &[]).await;
-    let response = TestClient::new()
-        .post_json(
-            format!("{}/v1/messages", relay.url()),
-            &[],
-            &message_body(false),
-        )
-        .await
-        .unwrap();
+    let relay =
+        start_relay_with(&RelayConfig::one_provider(&mock.url()).server("timeout_ms", 300)).await;
+    let response = post_message(&relay, &[], false).await;
     assert_eq!(response.status, 504);
     assert_anthropic_error(&response.body, "timeout_error");
 }
@@ -370,9 +338,8 @@ async fn unreachable_upstream_is_502_and_slow_upstream_is_504() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn max_concurrent_refuses_with_503_and_frees_the_slot() {
     let mock = MockUpstream::start().await.unwrap();
-    let config = one_provider(&mock.url())
-        .replace("timeout_ms: 5000", "timeout_ms: 5000\n  max_concurrent: 1");
-    let relay = start_relay(&config, &[]).await;
+    let relay =
+        start_relay_with(&RelayConfig::one_provider(&mock.url()).server("max_concurrent", 1)).await;
     mock.enqueue(MockReply::stream("one two three").event_delay(Duration::from_millis(300)));
     let client = TestClient::new();
     let url = format!("{}/v1/messages", relay.url());
@@ -408,14 +375,7 @@ async fn max_concurrent_refuses_with_503_and_frees_the_slot() {
 async fn request_ids_are_echoed_or_generated_and_count_tokens_is_relayed() {
     let (relay, mock) = relay_and_mock().await;
     let client = TestClient::new();
-    let echoed = client
-        .post_json(
-            format!("{}/v1/messages", relay.url()),
-            &[("x-request-id", "my-trace-42")],
-            &message_body(false),
-        )
-        .await
-        .unwrap();
+    let echoed = post_message(&relay, &[("x-request-id", "my-trace-42")], false).await;
     assert_eq!(echoed.header("x-request-id"), Some("my-trace-42"));
     let generated = client.get(format!("{}/health", relay.url())).await.unwrap();
     assert_eq!(generated.header("x-request-id").map(str::len), Some(36));

@@ -97,11 +97,8 @@ async fn a_stream_cut_after_message_start_ends_with_an_error_event() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stream_that_goes_quiet_times_out_with_an_error_event() {
     let mock = MockUpstream::start().await.unwrap();
-    let config = one_provider(&mock.url()).replace(
-        "timeout_ms: 5000",
-        "timeout_ms: 5000\n  stream_idle_timeout_ms: 300",
-    );
-    let relay = start_relay(&config, &[]).await;
+    let config = RelayConfig::one_provider(&mock.url()).server("stream_idle_timeout_ms", 300);
+    let relay = start_relay_with(&config).await;
     mock.enqueue(MockReply::stream("stalls here").stall_after(2));
     let stream = open_stream(&relay).await;
     let events = tokio::time::timeout(Duration::from_secs(5), stream.collect_events())
@@ -151,13 +148,6 @@ async fn non_streaming_bodies_cut_mid_way_are_not_passed_off_as_complete() {
         result.map(|r| r.text())
     );
     // And the relay keeps serving.
-    let ok = TestClient::new()
-        .post_json(
-            format!("{}/v1/messages", relay.url()),
-            &[],
-            &message_body(false),
-        )
-        .await
-        .unwrap();
+    let ok = post_message(&relay, &[], false).await;
     assert_eq!(ok.status, 200);
 }

@@ -8,61 +8,53 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use relay_test_support::{MockReply, MockUpstream, TestClient, unused_local_addr};
+use relay_test_support::{
+    MockReply, MockUpstream, RelayProcess, TestClient, TestResponse, unused_local_addr,
+};
 use serde_json::json;
 
-fn provider(name: &str, url: &str, keys: &[&str], extra: &str) -> String {
-    let keys: Vec<String> = keys.iter().map(|k| format!("{{ key: \"{k}\" }}")).collect();
-    format!(
-        "  - name: {name}\n    type: anthropic\n    base_url: \"{url}\"\n    models: [claude-sonnet-4-5]\n    keys: [{}]\n{extra}",
-        keys.join(", ")
-    )
+fn provider(name: &str, url: &str, keys: &[&str]) -> Provider {
+    Provider::anthropic(name, url)
+        .models(&["claude-sonnet-4-5"])
+        .keys(keys)
 }
 
-fn config(routing: &str, providers: &[String]) -> String {
-    format!(
-        "server:\n  timeout_ms: 3000\nrouting:\n{routing}\nhealth:\n  circuit_breaker: {{ failure_threshold: 2, open_duration_ms: 400, half_open_probes: 1 }}\nproviders:\n{}",
-        providers.join("")
-    )
-}
-
-async fn post(
-    relay: &relay_test_support::RelayProcess,
-    headers: &[(&str, &str)],
-) -> relay_test_support::TestResponse {
-    TestClient::new()
-        .post_json(
-            format!("{}/v1/messages", relay.url()),
-            headers,
-            &message_body(false),
+/// `strategy`, and a breaker that opens after two failures for 400 ms.
+fn config(strategy: &str) -> RelayConfig {
+    RelayConfig::new()
+        .server("timeout_ms", 3000)
+        .routing("strategy", strategy)
+        .health(
+            "circuit_breaker",
+            json!({ "failure_threshold": 2, "open_duration_ms": 400, "half_open_probes": 1 }),
         )
-        .await
-        .unwrap()
+}
+
+/// Failover, with debug headers, from `primary` (priority 2) to `secondary`.
+fn primary_then_secondary(primary: &str, secondary: &str, keys: [&str; 2]) -> RelayConfig {
+    config("failover")
+        .routing("debug", true)
+        .provider(provider("primary", primary, &[keys[0]]).priority(2))
+        .provider(provider("secondary", secondary, &[keys[1]]).priority(1))
+}
+
+/// Failover from `a` (key `k1`) to `b` (key `k2`).
+fn a_then_b(a: &str, b: &str) -> RelayConfig {
+    config("failover")
+        .provider(provider("a", a, &["k1"]))
+        .provider(provider("b", b, &["k2"]))
+}
+
+async fn post(relay: &RelayProcess, headers: &[(&str, &str)]) -> TestResponse {
+    post_message(relay, headers, false).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_overloaded_primary_is_served_by_the_secondary_in_the_same_request() {
-    let (primary, secondary) = (
-        MockUpstream::start().await.unwrap(),
-        MockUpstream::start().await.unwrap(),
-    );
+    let [primary, secondary] = mocks().await;
     primary.enqueue(MockReply::error(529, "overloaded_error", "Overloaded"));
-    let relay = start_relay(
-        &config(
-            "  strategy: failover\n  debug: true",
-            &[
-                provider("primary", &primary.url(), &["key-p"], "    priority: 2\n"),
-                provider(
-                    "secondary",
-                    &secondary.url(),
-                    &["key-s"],
-                    "    priority: 1\n",
-                ),
-            ],
-        ),
-        &[],
-    )
-    .await;
+    let config = primary_then_secondary(&primary.url(), &secondary.url(), ["key-p", "key-s"]);
+    let relay = start_relay_with(&config).await;
     let response = post(&relay, &[]).await;
     assert_eq!(response.status, 200, "{}", response.text());
     assert_eq!(response.header("x-cc-relay-provider"), Some("secondary"));
@@ -77,26 +69,13 @@ async fn an_overloaded_primary_is_served_by_the_secondary_in_the_same_request() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_errors_are_returned_as_they_are_and_never_retried() {
-    let (primary, secondary) = (
-        MockUpstream::start().await.unwrap(),
-        MockUpstream::start().await.unwrap(),
-    );
+    let [primary, secondary] = mocks().await;
     primary.enqueue(MockReply::error(
         400,
         "invalid_request_error",
         "max_tokens: too large",
     ));
-    let relay = start_relay(
-        &config(
-            "  strategy: failover",
-            &[
-                provider("a", &primary.url(), &["k1"], ""),
-                provider("b", &secondary.url(), &["k2"], ""),
-            ],
-        ),
-        &[],
-    )
-    .await;
+    let relay = start_relay_with(&a_then_b(&primary.url(), &secondary.url())).await;
     let response = post(&relay, &[]).await;
     assert_eq!(response.status, 400);
     assert!(response.text().contains("max_tokens: too large"));
@@ -105,22 +84,9 @@ async fn client_errors_are_returned_as_they_are_and_never_retried() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_started_stream_is_never_retried() {
-    let (primary, secondary) = (
-        MockUpstream::start().await.unwrap(),
-        MockUpstream::start().await.unwrap(),
-    );
+    let [primary, secondary] = mocks().await;
     primary.enqueue(MockReply::stream("cut short").cut_after(1));
-    let relay = start_relay(
-        &config(
-            "  strategy: failover",
-            &[
-                provider("a", &primary.url(), &["k1"], ""),
-                provider("b", &secondary.url(), &["k2"], ""),
-            ],
-        ),
-        &[],
-    )
-    .await;
+    let relay = start_relay_with(&a_then_b(&primary.url(), &secondary.url())).await;
     let stream = open_stream(&relay).await;
     let events = stream.collect_events().await.unwrap();
     assert_eq!(events.last().unwrap().0, "error");
@@ -130,17 +96,11 @@ async fn a_started_stream_is_never_retried() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keys_rotate_and_a_rate_limited_key_hands_over_to_the_next() {
     let upstream = MockUpstream::start().await.unwrap();
-    let relay = start_relay(
-        &config(
-            "  strategy: failover",
-            &[provider(
-                "a",
-                &upstream.url(),
-                &["key-1", "key-2", "key-3"],
-                "    pooling: { strategy: round_robin }\n",
-            )],
+    let relay = start_relay_with(
+        &config("failover").provider(
+            provider("a", &upstream.url(), &["key-1", "key-2", "key-3"])
+                .set("pooling", json!({ "strategy": "round_robin" })),
         ),
-        &[],
     )
     .await;
     for _ in 0..6 {
@@ -182,13 +142,11 @@ async fn keys_rotate_and_a_rate_limited_key_hands_over_to_the_next() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn limits_learned_from_headers_stop_the_relay_from_sending_over_them() {
     let upstream = MockUpstream::start().await.unwrap();
-    let relay = start_relay(
-        &config(
-            "  strategy: failover",
-            &[provider("a", &upstream.url(), &["only-key"], "")],
-        ),
-        &[],
-    )
+    let relay = start_relay_with(&config("failover").provider(provider(
+        "a",
+        &upstream.url(),
+        &["only-key"],
+    )))
     .await;
     let reset = humantime_reset(Duration::from_secs(30));
     upstream.enqueue(
@@ -241,23 +199,11 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_breaker_opens_skips_the_provider_and_recovers() {
-    let (primary, secondary) = (
-        MockUpstream::start().await.unwrap(),
-        MockUpstream::start().await.unwrap(),
-    );
+    let [primary, secondary] = mocks().await;
     primary.enqueue(MockReply::error(500, "api_error", "boom"));
     primary.enqueue(MockReply::error(500, "api_error", "boom"));
-    let relay = start_relay(
-        &config(
-            "  strategy: failover\n  debug: true",
-            &[
-                provider("primary", &primary.url(), &["k1"], "    priority: 2\n"),
-                provider("secondary", &secondary.url(), &["k2"], "    priority: 1\n"),
-            ],
-        ),
-        &[],
-    )
-    .await;
+    let config = primary_then_secondary(&primary.url(), &secondary.url(), ["k1", "k2"]);
+    let relay = start_relay_with(&config).await;
     for _ in 0..2 {
         let response = post(&relay, &[]).await;
         assert_eq!(response.header("x-cc-relay-provider"), Some("secondary"));
@@ -266,12 +212,7 @@ async fn the_breaker_opens_skips_the_provider_and_recovers() {
     let response = post(&relay, &[]).await;
     assert_eq!(response.header("x-cc-relay-provider"), Some("secondary"));
     assert_eq!(primary.request_count(), 2);
-    let providers = TestClient::new()
-        .get(format!("{}/v1/providers", relay.url()))
-        .await
-        .unwrap()
-        .json()
-        .unwrap();
+    let providers = list_providers(&relay).await;
     assert_eq!(providers["data"][0]["active"], false);
     assert_eq!(providers["data"][0]["circuit"], "open");
 
@@ -288,16 +229,10 @@ async fn the_breaker_opens_skips_the_provider_and_recovers() {
 async fn every_provider_down_gives_the_last_error_or_a_clear_503() {
     let dead_a = unused_local_addr().unwrap();
     let dead_b = unused_local_addr().unwrap();
-    let relay = start_relay(
-        &config(
-            "  strategy: failover",
-            &[
-                provider("a", &format!("http://{dead_a}"), &["k1"], ""),
-                provider("b", &format!("http://{dead_b}"), &["k2"], ""),
-            ],
-        ),
-        &[],
-    )
+    let relay = start_relay_with(&a_then_b(
+        &format!("http://{dead_a}"),
+        &format!("http://{dead_b}"),
+    ))
     .await;
     let response = post(&relay, &[]).await;
     assert_eq!(response.status, 502, "{}", response.text());
@@ -311,19 +246,12 @@ async fn every_provider_down_gives_the_last_error_or_a_clear_503() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_conversation_stays_on_its_provider_under_round_robin() {
-    let (a, b) = (
-        MockUpstream::start().await.unwrap(),
-        MockUpstream::start().await.unwrap(),
-    );
-    let relay = start_relay(
-        &config(
-            "  strategy: round_robin\n  debug: true",
-            &[
-                provider("a", &a.url(), &["ka"], ""),
-                provider("b", &b.url(), &["kb"], ""),
-            ],
-        ),
-        &[],
+    let [a, b] = mocks().await;
+    let relay = start_relay_with(
+        &config("round_robin")
+            .routing("debug", true)
+            .provider(provider("a", &a.url(), &["ka"]))
+            .provider(provider("b", &b.url(), &["kb"])),
     )
     .await;
     let session = [(
@@ -356,10 +284,7 @@ async fn a_conversation_stays_on_its_provider_under_round_robin() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thinking_signed_elsewhere_is_dropped_when_the_conversation_moves() {
-    let (a, b) = (
-        MockUpstream::start().await.unwrap(),
-        MockUpstream::start().await.unwrap(),
-    );
+    let [a, b] = mocks().await;
     a.enqueue(MockReply::sse(vec![
         ("message_start", json!({"type":"message_start","message":{"id":"m1","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[],"usage":{"input_tokens":5,"output_tokens":1}}})),
         ("content_block_start", json!({"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":""}})),
@@ -369,27 +294,14 @@ async fn thinking_signed_elsewhere_is_dropped_when_the_conversation_moves() {
         ("message_delta", json!({"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":7}})),
         ("message_stop", json!({"type":"message_stop"})),
     ]));
-    let relay = start_relay(
-        &config(
-            "  strategy: failover",
-            &[
-                provider("a", &a.url(), &["ka"], "    priority: 2\n"),
-                provider("b", &b.url(), &["kb"], "    priority: 1\n"),
-            ],
-        ),
-        &[],
+    let relay = start_relay_with(
+        &config("failover")
+            .provider(provider("a", &a.url(), &["ka"]).priority(2))
+            .provider(provider("b", &b.url(), &["kb"]).priority(1)),
     )
     .await;
     let url = format!("{}/v1/messages", relay.url());
-    let stream = TestClient::new()
-        .stream(
-            "POST",
-            &url,
-            &[("content-type", "application/json")],
-            message_body(true).to_string(),
-        )
-        .await
-        .unwrap();
+    let stream = open_stream(&relay).await;
     stream.collect_events().await.unwrap();
 
     // Provider a is now overloaded: the next turn, carrying a's signature, goes to b without it.
@@ -422,29 +334,29 @@ async fn thinking_signed_elsewhere_is_dropped_when_the_conversation_moves() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_active_health_check_closes_an_open_circuit_without_client_traffic() {
-    let (primary, secondary) = (
-        MockUpstream::start().await.unwrap(),
-        MockUpstream::start().await.unwrap(),
-    );
+    let [primary, secondary] = mocks().await;
     primary.set_default(MockReply::error(500, "api_error", "down"));
-    let yaml = format!(
-        "routing:\n  strategy: failover\n  debug: true\nhealth:\n  health_check: {{ enabled: true, interval_ms: 150 }}\n  circuit_breaker: {{ failure_threshold: 1, open_duration_ms: 60000 }}\nproviders:\n{}{}",
-        provider("primary", &primary.url(), &["kp"], "    priority: 2\n"),
-        provider("secondary", &secondary.url(), &["ks"], "    priority: 1\n"),
-    );
-    let relay = start_relay(&yaml, &[]).await;
+    let config = RelayConfig::new()
+        .routing("strategy", "failover")
+        .routing("debug", true)
+        .health(
+            "health_check",
+            json!({ "enabled": true, "interval_ms": 150 }),
+        )
+        .health(
+            "circuit_breaker",
+            json!({ "failure_threshold": 1, "open_duration_ms": 60000 }),
+        )
+        .provider(provider("primary", &primary.url(), &["kp"]).priority(2))
+        .provider(provider("secondary", &secondary.url(), &["ks"]).priority(1));
+    let relay = start_relay_with(&config).await;
     assert_eq!(
         post(&relay, &[]).await.header("x-cc-relay-provider"),
         Some("secondary")
     );
 
     let circuit = || async {
-        let providers = TestClient::new()
-            .get(format!("{}/v1/providers", relay.url()))
-            .await
-            .unwrap()
-            .json()
-            .unwrap();
+        let providers = list_providers(&relay).await;
         providers["data"][0]["circuit"].as_str().unwrap().to_owned()
     };
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -482,23 +394,18 @@ async fn an_active_health_check_closes_an_open_circuit_without_client_traffic() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn count_tokens_skips_providers_without_it_and_does_not_count_that_as_a_failure() {
-    let (bedrock, anthropic) = (
-        MockUpstream::start().await.unwrap(),
-        MockUpstream::start().await.unwrap(),
-    );
-    let bedrock_provider = format!(
-        "  - name: bedrock\n    type: bedrock\n    aws_region: us-east-1\n    base_url: \"{}\"\n    keys: [{{ key: \"bedrock-api-key\" }}]\n    priority: 2\n",
-        bedrock.url()
-    );
-    let relay = start_relay(
-        &config(
-            "  strategy: failover\n  debug: true",
-            &[
-                bedrock_provider,
-                provider("anthropic", &anthropic.url(), &["ka"], "    priority: 1\n"),
-            ],
-        ),
-        &[],
+    let [bedrock, anthropic] = mocks().await;
+    let relay = start_relay_with(
+        &config("failover")
+            .routing("debug", true)
+            .provider(
+                Provider::new("bedrock", "bedrock")
+                    .set("aws_region", "us-east-1")
+                    .base_url(&bedrock.url())
+                    .key("bedrock-api-key")
+                    .priority(2),
+            )
+            .provider(provider("anthropic", &anthropic.url(), &["ka"]).priority(1)),
     )
     .await;
     let url = format!("{}/v1/messages/count_tokens", relay.url());
@@ -511,12 +418,7 @@ async fn count_tokens_skips_providers_without_it_and_does_not_count_that_as_a_fa
         assert_eq!(response.header("x-cc-relay-provider"), Some("anthropic"));
     }
     assert_eq!(bedrock.request_count(), 0);
-    let providers = TestClient::new()
-        .get(format!("{}/v1/providers", relay.url()))
-        .await
-        .unwrap()
-        .json()
-        .unwrap();
+    let providers = list_providers(&relay).await;
     assert_eq!(
         providers["data"][0]["circuit"], "closed",
         "skipping is not failing: {providers}"

@@ -18,19 +18,9 @@ async fn sigterm_lets_open_streams_finish_and_refuses_new_connections() {
     mock.set_default(
         MockReply::stream("one two three four five").event_delay(Duration::from_millis(100)),
     );
-    let url = format!("{}/v1/messages", relay.url());
     let mut streams = Vec::new();
     for _ in 0..3 {
-        let stream = TestClient::new()
-            .stream(
-                "POST",
-                &url,
-                &[("content-type", "application/json")],
-                message_body(true).to_string(),
-            )
-            .await
-            .unwrap();
-        streams.push(stream);
+        streams.push(open_stream(&relay).await);
     }
 
     relay.signal(Signal::Term).unwrap();
@@ -74,11 +64,8 @@ async fn sigterm_lets_open_streams_finish_and_refuses_new_connections() {
 async fn the_drain_is_bounded_by_shutdown_timeout() {
     let mock = MockUpstream::start().await.unwrap();
     mock.set_default(MockReply::stream("never ends").stall_after(1));
-    let config = one_provider(&mock.url()).replace(
-        "timeout_ms: 5000",
-        "timeout_ms: 5000\n  shutdown_timeout_ms: 300",
-    );
-    let relay = start_relay(&config, &[]).await;
+    let config = RelayConfig::one_provider(&mock.url()).server("shutdown_timeout_ms", 300);
+    let relay = start_relay_with(&config).await;
     let stream = open_stream(&relay).await;
     relay.signal(Signal::Int).unwrap();
     let status = relay
@@ -99,11 +86,12 @@ async fn the_drain_is_bounded_by_shutdown_timeout() {
 async fn sigterm_under_load_lets_a_hundred_open_streams_finish() {
     const STREAMS: usize = 100;
     let upstream = GatedUpstream::start(false).await;
-    let config = format!(
-        "server:\n  timeout_ms: 30000\n  shutdown_timeout_ms: 20000\nproviders:\n  - name: gated\n    type: anthropic\n    base_url: \"{}\"\n    models: [claude-sonnet-4-5]\n    keys: [{{ key: \"{UPSTREAM_KEY}\" }}]\nlogging:\n  level: info\n",
-        upstream.url()
-    );
-    let relay = start_relay(&config, &[]).await;
+    let config = RelayConfig::new()
+        .server("timeout_ms", 30000)
+        .server("shutdown_timeout_ms", 20000)
+        .provider(upstream.provider())
+        .logging("level", "info");
+    let relay = start_relay_with(&config).await;
     let url = format!("{}/v1/messages", relay.url());
     let mut streams = Vec::new();
     for id in 0..STREAMS {

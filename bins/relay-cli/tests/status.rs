@@ -17,7 +17,7 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use relay_test_support::{TestClient, unused_local_addr};
+use relay_test_support::unused_local_addr;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
@@ -275,19 +275,12 @@ async fn against_the_real_relay() {
         let url = mock.url();
         (mock, url)
     };
-    let config = format!(
-        "{}server:\n  admin:\n    token: \"{TOKEN}\"\n",
-        one_provider(&upstream_url).replace("server:\n  timeout_ms: 5000\n", "")
-    );
-    let relay = start_relay(&config, &[]).await;
-    let sent = TestClient::new()
-        .post_json(
-            format!("{}/v1/messages", relay.url()),
-            &[],
-            &message_body(false),
-        )
-        .await
-        .unwrap();
+    let config = RelayConfig::new()
+        .provider(Provider::primary(&upstream_url))
+        .logging("level", "debug")
+        .server("admin", json!({ "token": TOKEN }));
+    let relay = start_relay_with(&config).await;
+    let sent = post_message(&relay, &[], false).await;
     assert_eq!(sent.status, 200, "{}", sent.text());
 
     let home = tempfile::tempdir().unwrap();

@@ -2,30 +2,24 @@
 //! against mock upstreams on loopback.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use relay_test_support::{MockUpstream, RelayOptions, RelayProcess, TestClient, TestStream};
+mod config;
+
+// Not every test binary uses both.
+#[allow(unused_imports)]
+pub use config::{Provider, RelayConfig};
+use relay_test_support::{
+    MockUpstream, RelayOptions, RelayProcess, TestClient, TestResponse, TestStream,
+};
 
 /// The upstream key the test configurations give providers.
 pub const UPSTREAM_KEY: &str = "sk-upstream-test-key-0001";
 /// The key clients must present when relay auth is on.
 pub const RELAY_KEY: &str = "relay-client-key-0002";
 
-/// A configuration with one `anthropic` provider at `upstream`, with a key.
+/// A configuration with one `anthropic` provider at `upstream`, with a key
+/// ([`RelayConfig::one_provider`]).
 pub fn one_provider(upstream: &str) -> String {
-    format!(
-        r#"
-server:
-  timeout_ms: 5000
-providers:
-  - name: primary
-    type: anthropic
-    base_url: "{upstream}"
-    models: [claude-sonnet-4-5, claude-haiku-4-5]
-    keys:
-      - key: "{UPSTREAM_KEY}"
-logging:
-  level: debug
-"#
-    )
+    RelayConfig::one_provider(upstream).yaml()
 }
 
 /// Starts the relay binary with `config_yaml` (and extra `serve` args).
@@ -40,10 +34,27 @@ pub async fn start_relay(config_yaml: &str, args: &[&str]) -> RelayProcess {
     .expect("relay starts")
 }
 
+/// Starts the relay binary with `config`.
+pub async fn start_relay_with(config: &RelayConfig) -> RelayProcess {
+    start_relay(&config.yaml(), &[]).await
+}
+
+/// `N` mock upstreams: `let [primary, secondary] = mocks().await;`.
+pub async fn mocks<const N: usize>() -> [MockUpstream; N] {
+    let mut started = Vec::with_capacity(N);
+    for _ in 0..N {
+        started.push(MockUpstream::start().await.expect("mock starts"));
+    }
+    let Ok(mocks) = started.try_into() else {
+        unreachable!("N mocks were started")
+    };
+    mocks
+}
+
 /// A mock upstream and a relay in front of it.
 pub async fn relay_and_mock() -> (RelayProcess, MockUpstream) {
     let mock = MockUpstream::start().await.expect("mock starts");
-    let relay = start_relay(&one_provider(&mock.url()), &[]).await;
+    let relay = start_relay_with(&RelayConfig::one_provider(&mock.url())).await;
     (relay, mock)
 }
 
@@ -55,6 +66,33 @@ pub fn message_body(stream: bool) -> serde_json::Value {
         "stream": stream,
         "messages": [{ "role": "user", "content": "hello" }]
     })
+}
+
+/// Sends [`message_body`]`(stream)` through the relay and reads the whole
+/// answer.
+pub async fn post_message(
+    relay: &RelayProcess,
+    headers: &[(&str, &str)],
+    stream: bool,
+) -> TestResponse {
+    TestClient::new()
+        .post_json(
+            format!("{}/v1/messages", relay.url()),
+            headers,
+            &message_body(stream),
+        )
+        .await
+        .expect("the relay answers")
+}
+
+/// The relay's `GET /v1/providers`, as JSON.
+pub async fn list_providers(relay: &RelayProcess) -> serde_json::Value {
+    TestClient::new()
+        .get(format!("{}/v1/providers", relay.url()))
+        .await
+        .expect("the relay answers")
+        .json()
+        .expect("a JSON list")
 }
 
 /// Opens a streaming Messages request through the relay; returns once the

@@ -24,6 +24,8 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
+use crate::common::{Provider, UPSTREAM_KEY};
+
 pub struct GatedUpstream {
     addr: SocketAddr,
     gate: watch::Sender<bool>,
@@ -55,6 +57,13 @@ impl GatedUpstream {
             counts,
             server,
         }
+    }
+
+    /// `gated`, an `anthropic` provider at this upstream, with a key.
+    pub fn provider(&self) -> Provider {
+        Provider::anthropic("gated", &self.url())
+            .models(&["claude-sonnet-4-5"])
+            .key(UPSTREAM_KEY)
     }
 
     pub fn url(&self) -> String {

@@ -3,52 +3,33 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use relay_test_support::{RelayProcess, TestClient, TestResponse, TestStream};
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use crate::common::{RELAY_KEY, message_body};
+use crate::common::{Provider, RELAY_KEY, RelayConfig};
 
 pub const ADMIN_TOKEN: &str = "admin-token-0123456789abcdef";
 pub const KEY_P: &str = "sk-primary-key-0001";
 pub const KEY_S: &str = "sk-secondary-key-0002";
 
-pub fn two_providers(primary: &str, secondary: &str, server: &str) -> String {
-    format!(
-        r#"
-server:
-  timeout_ms: 5000
-  auth:
-    api_key: "{RELAY_KEY}"
-{server}
-providers:
-  - name: primary
-    type: anthropic
-    base_url: "{primary}"
-    priority: 2
-    models: [claude-sonnet-4-5]
-    keys: [{{ key: "{KEY_P}" }}]
-  - name: secondary
-    type: anthropic
-    base_url: "{secondary}"
-    priority: 1
-    models: [claude-sonnet-4-5]
-    keys: [{{ key: "{KEY_S}" }}]
-"#
-    )
+/// Clients need [`RELAY_KEY`]; `primary` (priority 2, [`KEY_P`]) fails over
+/// to `secondary` ([`KEY_S`]).
+pub fn two_providers(primary: &str, secondary: &str) -> RelayConfig {
+    let provider = |name, url, priority, key| {
+        Provider::anthropic(name, url)
+            .priority(priority)
+            .models(&["claude-sonnet-4-5"])
+            .key(key)
+    };
+    RelayConfig::new()
+        .server("timeout_ms", 5000)
+        .server("auth", json!({ "api_key": RELAY_KEY }))
+        .provider(provider("primary", primary, 2, KEY_P))
+        .provider(provider("secondary", secondary, 1, KEY_S))
 }
 
-pub fn admin(read_only: bool) -> String {
-    format!("  admin:\n    token: \"{ADMIN_TOKEN}\"\n    read_only: {read_only}\n")
-}
-
-pub async fn post(relay: &RelayProcess, headers: &[(&str, &str)], stream: bool) -> TestResponse {
-    TestClient::new()
-        .post_json(
-            format!("{}/v1/messages", relay.url()),
-            headers,
-            &message_body(stream),
-        )
-        .await
-        .unwrap()
+/// `server.admin` with [`ADMIN_TOKEN`].
+pub fn admin(read_only: bool) -> Value {
+    json!({ "token": ADMIN_TOKEN, "read_only": read_only })
 }
 
 /// A request with the admin token in `x-admin-token`, if any.

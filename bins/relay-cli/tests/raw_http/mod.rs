@@ -7,11 +7,11 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use relay_test_support::{MockUpstream, RelayProcess, TestClient};
+use relay_test_support::{MockUpstream, RelayProcess};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::common::{message_body, one_provider, start_relay};
+use crate::common::{RelayConfig, post_message, start_relay_with};
 
 /// What came back on one connection.
 #[derive(Debug)]
@@ -182,23 +182,20 @@ fn dechunk(mut bytes: &[u8]) -> Option<(Vec<u8>, usize)> {
     }
 }
 
-/// A relay in front of a mock, with `server` lines added to its `server:`.
-pub async fn relay_with(server: &str) -> (RelayProcess, MockUpstream) {
+/// A relay in front of a mock ([`RelayConfig::one_provider`]), with the
+/// `server` settings added.
+pub async fn relay_with(server: &[(&str, u64)]) -> (RelayProcess, MockUpstream) {
     let mock = MockUpstream::start().await.unwrap();
-    let config = one_provider(&mock.url()).replace("server:\n", &format!("server:\n{server}"));
-    (start_relay(&config, &[]).await, mock)
+    let mut config = RelayConfig::one_provider(&mock.url());
+    for (key, value) in server {
+        config = config.server(key, *value);
+    }
+    (start_relay_with(&config).await, mock)
 }
 
 /// The relay still answers a normal request on a new connection.
 pub async fn assert_still_serving(relay: &RelayProcess) {
-    let ok = TestClient::new()
-        .post_json(
-            format!("{}/v1/messages", relay.url()),
-            &[],
-            &message_body(false),
-        )
-        .await
-        .unwrap();
+    let ok = post_message(relay, &[], false).await;
     assert_eq!(ok.status, 200, "{}", ok.text());
 }
 
