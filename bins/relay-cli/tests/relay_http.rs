@@ -410,3 +410,50 @@ async fn h2c_clients_are_served() {
     assert_eq!(response.status, 200, "{}", response.text());
     assert_eq!(response.json().unwrap()["type"], "message");
 }
+
+/// The upstream's response headers reach the client unchanged except the
+/// hop-by-hop ones (RFC 9110 §7.6.1), which belong to the upstream's
+/// connection; a stream also loses its length and gains anti-buffering.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hop_by_hop_response_headers_stay_with_the_upstream_connection() {
+    let (relay, mock) = relay_and_mock().await;
+    let hop_by_hop = |reply: MockReply| {
+        reply
+            .header("keep-alive", "timeout=5")
+            .header("proxy-connection", "keep-alive")
+            .header("trailer", "x-checksum")
+            .header("x-upstream-extra", "kept")
+            .header("cache-control", "private")
+    };
+    mock.enqueue(hop_by_hop(MockReply::message("hi")));
+    let json = post_message(&relay, &[], false).await;
+    assert_eq!(json.status, 200);
+    for name in ["keep-alive", "proxy-connection", "trailer"] {
+        assert_eq!(json.header(name), None, "{name} was forwarded");
+    }
+    assert_eq!(json.header("x-upstream-extra"), Some("kept"));
+    assert_eq!(json.header("cache-control"), Some("private"));
+    assert_eq!(
+        json.header("content-length").map(str::to_owned),
+        Some(json.body.len().to_string())
+    );
+    assert_eq!(json.header("x-cc-relay-keys-total"), Some("1"));
+
+    mock.enqueue(hop_by_hop(MockReply::stream("hi")));
+    let stream = post_message(&relay, &[], true).await;
+    assert_eq!(stream.status, 200);
+    for name in [
+        "keep-alive",
+        "proxy-connection",
+        "trailer",
+        "content-length",
+    ] {
+        assert_eq!(stream.header(name), None, "{name} was forwarded");
+    }
+    assert_eq!(stream.header("x-upstream-extra"), Some("kept"));
+    assert_eq!(
+        stream.header("cache-control"),
+        Some("no-cache, no-transform")
+    );
+    assert_eq!(stream.header("x-accel-buffering"), Some("no"));
+}
