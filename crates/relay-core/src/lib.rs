@@ -24,7 +24,8 @@ pub use inspect::{InspectError, RequestSummary, inspect_request, rewrite_model};
 pub use secret::Secret;
 pub use sse::{SseError, SseEvent, SseParser, SseSplitter};
 pub use thinking::{
-    SignatureId, ThinkingRewrite, drop_foreign_thinking, may_carry_thinking, response_signatures,
+    SignatureId, ThinkingRewrite, drop_foreign_thinking, may_carry_signatures, may_carry_thinking,
+    response_signatures,
 };
 
 // Fuzzing entry points, shared by the proptest suites and the `cargo fuzz`

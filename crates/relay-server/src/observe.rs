@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
-use relay_core::{SignatureId, SseEvent, SseParser, may_carry_thinking, response_signatures};
+use relay_core::{SignatureId, SseEvent, SseParser, may_carry_signatures, response_signatures};
 use relay_router::{Delivery, Usage};
 use serde::Deserialize;
 use serde_json::Value;
@@ -78,7 +78,7 @@ impl DeliveryWatch {
             self.seen.usage = json_usage(&body);
             // Most responses carry no thinking: skip the second parse unless
             // a byte scan finds what it would look for.
-            if may_carry_thinking(&body) {
+            if may_carry_signatures(&body) {
                 self.seen.signatures = response_signatures(&body);
             }
         }

@@ -6,16 +6,31 @@ use serde_json::value::RawValue;
 
 use super::{InspectError, inspect_request, rewrite_model};
 
-/// Inspects `body` (any bytes) and, when it is accepted, checks what the
-/// relay relies on:
+/// Inspects `body` (any bytes) and checks what the relay relies on:
 ///
+/// - the structural scan agrees with serde_json's full reading: whatever
+///   serde_json accepts, the scan accepts with the same summary, and what
+///   only the scan accepts is invalid JSON, not a field the relay misread;
 /// - the model is non-empty and its span is exactly its JSON literal;
-/// - the `messages` span, when there is one, is one JSON value;
+/// - the `messages` span, when there is one, is one JSON value (when the
+///   body is valid JSON: the scan does not check the text inside it);
 /// - rewriting the model to `new_model` changes only those bytes, and the
 ///   rewritten body inspects the same but for the model.
 ///
 /// Returns which invariant broke.
 pub fn inspect_case(body: &[u8], new_model: &str) -> Result<(), String> {
+    let reference = super::reference(body);
+    match (super::fast(body), &reference) {
+        (fast, Ok(expected)) if fast.as_ref() != Some(expected) => {
+            return Err(format!("serde_json reads {expected:?}, the scan {fast:?}"));
+        }
+        (Some(_), Err(err)) if !matches!(err, InspectError::NotJson(_)) => {
+            return Err(format!(
+                "the scan accepts what serde_json refuses with {err:?}"
+            ));
+        }
+        _ => {}
+    }
     let Ok(summary) = inspect_request(body) else {
         return Ok(());
     };
@@ -28,7 +43,7 @@ pub fn inspect_case(body: &[u8], new_model: &str) -> Result<(), String> {
     if decoded != summary.model || summary.model.is_empty() {
         return Err(format!("model {:?} vs span {decoded:?}", summary.model));
     }
-    if let Some(messages) = &summary.messages_span {
+    if let (Some(messages), Ok(_)) = (&summary.messages_span, &reference) {
         let text = body
             .get(messages.clone())
             .ok_or("the messages span is outside the body")?;
@@ -47,6 +62,9 @@ pub fn inspect_case(body: &[u8], new_model: &str) -> Result<(), String> {
     }
     match inspect_request(&rewritten) {
         Err(InspectError::EmptyModel) if new_model.is_empty() => Ok(()),
+        // Refused, so answered by serde_json, which finds the invalid JSON
+        // the scan let through before the empty model.
+        Err(InspectError::NotJson(_)) if new_model.is_empty() && reference.is_err() => Ok(()),
         Err(e) => Err(format!("the rewritten body no longer inspects: {e}")),
         Ok(again) => {
             let shift = |range: Option<std::ops::Range<usize>>| {

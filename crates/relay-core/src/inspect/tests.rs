@@ -131,11 +131,19 @@ fn errors_and_their_anthropic_messages() {
 }
 
 #[test]
-fn invalid_json_anywhere_is_caught_even_in_skipped_values() {
-    let err = inspect(r#"{"model":"m","messages":[{"a":tru}]}"#).unwrap_err();
-    assert!(matches!(err, InspectError::NotJson(_)), "{err:?}");
-    let err = inspect("{\"model\":\"m\",\"x\":\"\\q\"}").unwrap_err();
-    assert!(matches!(err, InspectError::NotJson(_)), "{err:?}");
+fn broken_structure_anywhere_is_caught_even_in_skipped_values() {
+    for body in [
+        r#"{"model":"m","messages":[{"a":1}"#,
+        r#"{"model":"m","messages":[{"a":1]]}"#,
+        r#"{"model":"m","messages":[{"a":"1}]}"#,
+        r#"{"model":"m","x":{"a":[1}}}"#,
+        r#"{"model":"m","x":[\"a"]}"#,
+        r#"{"model":"m","x":"unterminated}"#,
+        r#"{"model":"m","x":tru}"#,
+    ] {
+        let err = inspect(body).unwrap_err();
+        assert!(matches!(err, InspectError::NotJson(_)), "{body}: {err:?}");
+    }
 }
 
 #[test]

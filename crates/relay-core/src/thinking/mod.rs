@@ -17,6 +17,8 @@ pub use rewrite::{ThinkingRewrite, drop_foreign_thinking};
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 
+use memchr::memmem;
+
 /// A short fingerprint of a signature or redacted-thinking payload; the
 /// registry of origins stores these instead of the (large) values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -32,9 +34,29 @@ impl SignatureId {
 
 /// Whether a request body may carry thinking blocks at all: a cheap byte scan
 /// that lets the common case skip any JSON work.
+///
+/// It looks for the `"signature"` key and the `redacted_thinking` type as
+/// written out, so it misses them written with `\u` escapes (as in
+/// `"sign\u0061ture"`): those blocks reach the other backend, which refuses
+/// the request. Catching them too takes a third pass over the body, half as
+/// much again as these two on bodies without thinking blocks (most of them),
+/// for a client that only hurts itself: see [`may_carry_signatures`].
 pub fn may_carry_thinking(body: &[u8]) -> bool {
-    memchr::memmem::find(body, b"\"signature\"").is_some()
-        || memchr::memmem::find(body, b"redacted_thinking").is_some()
+    memmem::find(body, b"\"signature\"").is_some()
+        || memmem::find(body, b"redacted_thinking").is_some()
+}
+
+/// Whether a Messages response body may carry what [`response_signatures`]
+/// extracts: false only when that would find nothing, so callers can skip
+/// its parse for the responses (most of them) without thinking.
+///
+/// JSON can write the `signature` key and the `redacted_thinking` type only
+/// as these bytes or with a `\u` escape of one of their characters, as in
+/// `"sign\u0061ture"`; any escape from `\u0050` to `\u007f` (`_` and the
+/// lowercase letters among them) counts, whatever it spells.
+pub fn may_carry_signatures(body: &[u8]) -> bool {
+    may_carry_thinking(body)
+        || memmem::find_iter(body, b"\\u00").any(|at| matches!(body.get(at + 4), Some(b'5'..=b'7')))
 }
 
 /// The signatures (and redacted-thinking payloads) in a non-streaming

@@ -97,3 +97,116 @@ fn the_cheap_scan_and_response_signatures() {
     );
     assert!(response_signatures(b"not json").is_empty());
 }
+
+#[test]
+fn escaped_markers_are_not_missed() {
+    for body in [
+        r#"{"content":[{"type":"thinking","thinking":"x","sign\u0061ture":"S"}]}"#,
+        r#"{"content":[{"type":"redacted_thinkin\u0067","data":"D"}]}"#,
+        r#"{"content":[{"type":"redacted\u005Fthinking","data":"D"}]}"#,
+    ] {
+        assert!(!response_signatures(body.as_bytes()).is_empty(), "{body}");
+        assert!(may_carry_signatures(body.as_bytes()), "{body}");
+        // The request-side scan stays at two passes and misses these.
+        assert!(!may_carry_thinking(body.as_bytes()), "{body}");
+    }
+    // Escapes of anything but `_` and letters do not count.
+    assert!(!may_carry_signatures(
+        br#"{"content":[{"type":"text","text":"\u00e9\n\u0022"}]}"#
+    ));
+}
+
+mod escapes {
+    use proptest::prelude::*;
+
+    use super::super::{
+        SignatureId, drop_foreign_thinking, may_carry_signatures, response_signatures,
+    };
+    use crate::inspect_request;
+
+    /// `text` as a JSON string literal; the characters `escape` picks are
+    /// written as `\u` escapes, in upper or lower case.
+    fn literal(text: &str, escape: &[bool], upper: bool) -> String {
+        let mut out = String::from("\"");
+        for (i, c) in text.chars().enumerate() {
+            if escape.get(i).copied().unwrap_or(false) || c < ' ' {
+                for unit in c.encode_utf16(&mut [0; 2]) {
+                    out.push_str(&if upper {
+                        format!("\\u{unit:04X}")
+                    } else {
+                        format!("\\u{unit:04x}")
+                    });
+                }
+            } else if c == '"' || c == '\\' {
+                out.push('\\');
+                out.push(c);
+            } else {
+                out.push(c);
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    fn written(text: impl Strategy<Value = String>) -> impl Strategy<Value = String> {
+        (
+            text,
+            prop::collection::vec(prop::bool::weighted(0.1), 24),
+            any::<bool>(),
+        )
+            .prop_map(|(text, escape, upper)| literal(&text, &escape, upper))
+    }
+
+    /// A content block: a type, and some of the keys blocks have.
+    fn block() -> impl Strategy<Value = String> {
+        let kind = prop::sample::select(vec!["thinking", "redacted_thinking", "text", "tool_use"]);
+        let key = prop::sample::select(vec!["signature", "data", "thinking", "text"]);
+        (
+            written(kind.prop_map(str::to_owned)),
+            prop::collection::vec(
+                (written(key.prop_map(str::to_owned)), written("\\PC{0,6}")),
+                0..4,
+            ),
+        )
+            .prop_map(|(kind, fields)| {
+                let mut members = vec![format!("\"type\":{kind}")];
+                members.extend(
+                    fields
+                        .into_iter()
+                        .map(|(key, value)| format!("{key}:{value}")),
+                );
+                format!("{{{}}}", members.join(","))
+            })
+    }
+
+    fn blocks() -> impl Strategy<Value = String> {
+        prop::collection::vec(block(), 0..4).prop_map(|blocks| blocks.join(","))
+    }
+
+    proptest! {
+        #[test]
+        fn the_response_pre_check_never_misses_a_signature(content in blocks()) {
+            let body = format!(r#"{{"id":"msg_1","content":[{content}],"model":"m"}}"#);
+            if !response_signatures(body.as_bytes()).is_empty() {
+                prop_assert!(may_carry_signatures(body.as_bytes()), "{}", body);
+            }
+        }
+
+        /// The same scan would do for requests, were its cost worth it there.
+        #[test]
+        fn the_conservative_scan_never_misses_a_dropped_block(turns in prop::collection::vec(blocks(), 1..3)) {
+            let messages: Vec<String> = turns
+                .iter()
+                .map(|content| format!(r#"{{"role":"assistant","content":[{content}]}}"#))
+                .collect();
+            let body = format!(r#"{{"model":"m","messages":[{}]}}"#, messages.join(","));
+            let span = inspect_request(body.as_bytes()).unwrap().messages_span.unwrap();
+            // Every signed block is foreign; unsigned ones are kept.
+            let unsigned = SignatureId::of("");
+            let rewrite = drop_foreign_thinking(body.as_bytes(), span, |id| id == unsigned);
+            if rewrite.is_some_and(|rewrite| rewrite.dropped > 0) {
+                prop_assert!(may_carry_signatures(body.as_bytes()), "{}", body);
+            }
+        }
+    }
+}
