@@ -34,11 +34,13 @@ impl From<&UpstreamError> for ApiError {
     }
 }
 
-/// Idle pooled connections kept per upstream host. A burst of a thousand
-/// streams would otherwise leave a thousand idle connections (about 27 KiB
-/// each: buffers, dispatch channel, task) until the idle timeout; steady
-/// traffic reuses far fewer than this, so the cap costs no reconnects.
-const MAX_IDLE_PER_HOST: usize = 64;
+/// Idle pooled connections kept per upstream host. Without a cap, a burst of
+/// a thousand streams leaves a thousand idle connections (about 27 KiB each:
+/// buffers, dispatch channel, task) until the 90 s idle timeout. Too low a
+/// cap is worse: at 256 concurrent requests a cap of 64 closed and reopened
+/// a connection for most requests (93 against 69 µs of relay CPU per request,
+/// docs/benchmarks.md). 512 covers any steady load this relay is sized for.
+const MAX_IDLE_PER_HOST: usize = 512;
 
 /// The shared upstream client. Cheap to clone; connections are pooled per host.
 #[derive(Clone, Debug)]
