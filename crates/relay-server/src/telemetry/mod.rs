@@ -12,11 +12,11 @@ mod record;
 mod route_metrics;
 mod window;
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
+use dashmap::DashMap;
 use relay_config::Config;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
@@ -49,6 +49,13 @@ pub struct ProviderCounts {
     pub errors: u64,
 }
 
+/// A provider's [`ProviderCounts`], counted without a lock.
+#[derive(Debug, Default)]
+struct ProviderCounters {
+    requests: AtomicU64,
+    errors: AtomicU64,
+}
+
 #[derive(Debug, Default)]
 struct Counters {
     requests: AtomicU64,
@@ -65,7 +72,9 @@ pub struct Telemetry {
     pub metrics: Metrics,
     counters: Counters,
     window: Mutex<Window>,
-    providers: Mutex<HashMap<Arc<str>, ProviderCounts>>,
+    /// Per provider; a shard read lock and two atomic adds per request
+    /// (a provider's entry is created once).
+    providers: DashMap<Arc<str>, ProviderCounters>,
     /// Serialised `RequestEvent`s, shared by every subscriber.
     events: broadcast::Sender<Arc<str>>,
     /// Cancelled at shutdown so endless event streams let the drain finish.
@@ -79,7 +88,7 @@ impl Telemetry {
             metrics: Metrics::new(),
             counters: Counters::default(),
             window: Mutex::new(Window::new(started)),
-            providers: Mutex::new(HashMap::new()),
+            providers: DashMap::new(),
             events,
             closing: CancellationToken::new(),
         }
@@ -108,13 +117,14 @@ impl Telemetry {
             }
         }
         if let Some(provider) = &done.fields.provider {
-            let mut providers = self
-                .providers
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            let counts = providers.entry(Arc::clone(provider)).or_default();
-            counts.requests += 1;
-            counts.errors += u64::from(error);
+            let count = |counts: &ProviderCounters| {
+                counts.requests.fetch_add(1, Ordering::Relaxed);
+                counts.errors.fetch_add(u64::from(error), Ordering::Relaxed);
+            };
+            match self.providers.get(provider) {
+                Some(counts) => count(&counts),
+                None => count(&self.providers.entry(Arc::clone(provider)).or_default()),
+            }
         }
         let sample = Sample {
             latency_ms: millis(done.latency),
@@ -147,10 +157,11 @@ impl Telemetry {
 
     pub fn provider_counts(&self, provider: &str) -> ProviderCounts {
         self.providers
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
             .get(provider)
-            .copied()
+            .map(|counts| ProviderCounts {
+                requests: counts.requests.load(Ordering::Relaxed),
+                errors: counts.errors.load(Ordering::Relaxed),
+            })
             .unwrap_or_default()
     }
 
