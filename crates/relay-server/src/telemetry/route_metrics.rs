@@ -6,9 +6,12 @@
 //! way (7k instructions, callgrind). prometheus-client's counters and
 //! histograms are handles onto shared storage, so the ones a route uses are
 //! looked up on its first request and cloned into this cache; later requests
-//! pay one lookup. Nothing here is ever removed: the label values are bounded
-//! by the configuration (see [`super::labels`]), and the families these
-//! handles belong to are never cleared.
+//! pay one lookup. A route's duration, time-to-first-token, overhead and token
+//! series therefore exist (at zero) from its first request on, whether or not
+//! that request streamed or reported usage. Nothing here is ever removed:
+//! the label values are bounded by the configuration (see
+//! [`super::labels`]), and the families these handles belong to are never
+//! cleared.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
