@@ -1,6 +1,7 @@
 //! `cc-relay serve`: the relay, reloading its configuration file when it
 //! changes (unless `--no-watch`) and on SIGHUP.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context as _;
@@ -73,16 +74,15 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
 /// The watcher must watch the configuration's directory (editors save by
 /// renaming), and the OS reports every write in it: a log file there wakes
 /// the watcher once per line.
-fn warn_if_log_beside_config(output: &str, config: &std::path::Path) {
+fn warn_if_log_beside_config(output: &str, config: &Path) {
     if matches!(output, "" | "stderr" | "stdout") {
         return;
     }
-    let directory = |path: &std::path::Path| {
+    let directory = |path: &Path| {
         let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
-        std::fs::canonicalize(parent.unwrap_or(std::path::Path::new(".")))
+        std::fs::canonicalize(parent.unwrap_or(Path::new(".")))
     };
-    if let (Ok(log_dir), Ok(config_dir)) =
-        (directory(std::path::Path::new(output)), directory(config))
+    if let (Ok(log_dir), Ok(config_dir)) = (directory(Path::new(output)), directory(config))
         && log_dir == config_dir
     {
         tracing::warn!(

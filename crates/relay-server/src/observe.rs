@@ -13,7 +13,6 @@ use bytes::{Bytes, BytesMut};
 use relay_core::{SignatureId, SseEvent, SseParser, may_carry_signatures, response_signatures};
 use relay_router::{Delivery, Usage};
 use serde::Deserialize;
-use serde_json::Value;
 
 use crate::body::BodyError;
 use crate::middleware::watch::BodyWatch;
@@ -99,13 +98,12 @@ impl Seen {
         match event.event.as_str() {
             "message_start" => {
                 if let Ok(start) = serde_json::from_str::<MessageStart>(data) {
-                    let usage = start.message.and_then(|m| m.usage).unwrap_or_default();
-                    self.usage = Some(usage.into());
+                    self.usage = Some(start.message.and_then(|m| m.usage).unwrap_or_default());
                 }
             }
             "message_delta" => {
                 if let Ok(delta) = serde_json::from_str::<WithUsage>(data) {
-                    let delta = Usage::from(delta.usage.unwrap_or_default());
+                    let delta = delta.usage.unwrap_or_default();
                     let usage = self.usage.get_or_insert_with(Usage::default);
                     // message_delta counts are cumulative; input counts only where reported.
                     usage.output_tokens = delta.output_tokens.max(usage.output_tokens);
@@ -145,44 +143,11 @@ impl Seen {
 // The few fields read from responses, as typed structs: serde skips every
 // other field without building a tree (and without hashing keys into maps).
 
-/// A `usage` object read as leniently as `Usage::from_json`: a missing,
-/// null, negative, fractional or non-numeric count is 0.
-#[derive(Default, Deserialize)]
-#[serde(default)]
-struct UsageFields {
-    input_tokens: Count,
-    output_tokens: Count,
-    cache_creation_input_tokens: Count,
-    cache_read_input_tokens: Count,
-}
-
-#[derive(Default)]
-struct Count(u64);
-
-impl<'de> Deserialize<'de> for Count {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        // A number is decoded without allocating; anything else counts 0.
-        let value = Value::deserialize(deserializer)?;
-        Ok(Self(value.as_u64().unwrap_or(0)))
-    }
-}
-
-impl From<UsageFields> for Usage {
-    fn from(fields: UsageFields) -> Self {
-        Self {
-            input_tokens: fields.input_tokens.0,
-            output_tokens: fields.output_tokens.0,
-            cache_creation_input_tokens: fields.cache_creation_input_tokens.0,
-            cache_read_input_tokens: fields.cache_read_input_tokens.0,
-        }
-    }
-}
-
 /// A Messages response or a `message_delta` event: `{"usage": {...}}`.
 #[derive(Deserialize)]
 struct WithUsage {
     #[serde(default)]
-    usage: Option<UsageFields>,
+    usage: Option<Usage>,
 }
 
 #[derive(Deserialize)]
@@ -231,7 +196,7 @@ fn contiguous(mut chunks: Vec<Bytes>, len: usize) -> Bytes {
 /// the body is not a JSON object.
 fn json_usage(body: &[u8]) -> Option<Usage> {
     let response = serde_json::from_slice::<WithUsage>(body).ok()?;
-    Some(response.usage.unwrap_or_default().into())
+    Some(response.usage.unwrap_or_default())
 }
 
 impl BodyWatch for DeliveryWatch {

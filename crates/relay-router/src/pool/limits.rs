@@ -110,27 +110,32 @@ impl Estimate {
 }
 
 /// What a request really used, from the response's `usage`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+///
+/// Deserializes from a Messages API `usage` object leniently: a missing,
+/// null, negative, fractional or non-numeric count is 0, so a partial object
+/// (a stream's `message_delta`) still counts. Other fields are skipped
+/// without building anything.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default)]
 pub struct Usage {
+    #[serde(deserialize_with = "lenient_count")]
     pub input_tokens: u64,
+    #[serde(deserialize_with = "lenient_count")]
     pub output_tokens: u64,
+    #[serde(deserialize_with = "lenient_count")]
     pub cache_creation_input_tokens: u64,
+    #[serde(deserialize_with = "lenient_count")]
     pub cache_read_input_tokens: u64,
 }
 
-impl Usage {
-    /// Reads a Messages API `usage` object; missing or malformed fields are 0,
-    /// so a partial object (e.g. a stream's `message_delta`) still counts.
-    pub fn from_json(usage: &serde_json::Value) -> Self {
-        let field = |name: &str| usage.get(name).and_then(serde_json::Value::as_u64);
-        Self {
-            input_tokens: field("input_tokens").unwrap_or(0),
-            output_tokens: field("output_tokens").unwrap_or(0),
-            cache_creation_input_tokens: field("cache_creation_input_tokens").unwrap_or(0),
-            cache_read_input_tokens: field("cache_read_input_tokens").unwrap_or(0),
-        }
-    }
+/// A token count, or 0 for anything that is not one. A number is decoded
+/// without allocating.
+fn lenient_count<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+    let value = <serde_json::Value as serde::Deserialize>::deserialize(deserializer)?;
+    Ok(value.as_u64().unwrap_or(0))
+}
 
+impl Usage {
     /// The tokens Anthropic counts against ITPM: uncached input plus cache
     /// writes. Cache reads are left out because the current models (the ones
     /// Claude Code uses) do not count them; for the few older models that do,
@@ -189,7 +194,7 @@ mod tests {
     #[test]
     fn usage_from_partial_json() {
         let json = serde_json::json!({"output_tokens": 7, "input_tokens": "x"});
-        let usage = Usage::from_json(&json);
+        let usage: Usage = serde_json::from_value(json).unwrap_or_default();
         assert_eq!((usage.input_tokens, usage.output_tokens), (0, 7));
     }
 }

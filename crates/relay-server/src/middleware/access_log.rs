@@ -198,10 +198,7 @@ fn log_line(done: &Completed, route: &RouteInfo) {
     let fields = &done.fields;
     let usage = fields.usage.unwrap_or_default();
     // Strings as `&str`, not `%` Display: a formatter records them directly.
-    let failovers = match fields.failovers.as_slice() {
-        [] => String::new(),
-        _ => done.failover_reasons().join(","),
-    };
+    let failovers = done.failover_reasons().join(",");
     tracing::info!(
         request_id = &*done.id,
         method = done.method.as_str(),
