@@ -1,6 +1,6 @@
 //! The official Anthropic Python SDK as the client, through the real binary:
 //! non-streaming, streaming, count_tokens, model listing and a relayed error.
-//! `.ci/run` installs the SDK (`pip install anthropic`).
+//! `scripts/test` installs the SDK in its virtualenv.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -26,17 +26,17 @@ async fn the_python_sdk_works_through_the_relay() {
         env!("CARGO_MANIFEST_DIR"),
         "/tests/sdk/anthropic_sdk_client.py"
     );
-    let output = tokio::process::Command::new("python3")
+    let output = tokio::process::Command::new(relay_test_support::tools::python())
         .arg(script)
         .arg(relay.url())
         .arg(RELAY_KEY)
         .output()
         .await
-        .expect("python3 runs");
+        .expect("the test Python runs");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         output.status.success(),
-        "the SDK client failed (is `pip install anthropic` done?):\n{stderr}"
+        "the SDK client failed (scripts/test installs its packages):\n{stderr}"
     );
     let seen: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
 

@@ -225,12 +225,7 @@ fn provider_row<'a>(screen: &'a str, name: &str) -> Option<&'a str> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dashboard_follows_a_live_relay_through_writes_and_restarts() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!(
-            "SKIPPED: tmux is not installed (apt-get install -y tmux); the dashboard end-to-end test did not run"
-        );
-        return;
-    }
+    relay_test_support::tools::require_program("tmux", "tmux");
     let binary = cc_relay_binary();
     let primary = MockUpstream::start().await.unwrap();
     let secondary = MockUpstream::start().await.unwrap();

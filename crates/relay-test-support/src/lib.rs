@@ -9,6 +9,8 @@
 //!   [`TestResponse`]s or incrementally read [`TestStream`]s.
 //! - [`RelayProcess`]: runs the real `cc-relay` binary with a throw-away
 //!   config and home, captures its output and sends it signals.
+//! - [`tools`]: the Python environment and system programs the tests run,
+//!   failing with the install command when one is missing.
 //!
 //! Everything binds or connects to 127.0.0.1 only, and every wait is bounded
 //! by a timeout.
@@ -40,6 +42,7 @@ mod relay_process;
 mod reply;
 mod sse;
 mod stream;
+pub mod tools;
 mod wait;
 
 pub use client::{DEFAULT_TIMEOUT, TestClient, TestResponse};

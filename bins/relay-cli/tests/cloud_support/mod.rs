@@ -114,7 +114,7 @@ pub fn event_stream_reply(bytes: &[u8]) -> MockReply {
 /// Runs the SDK client script against the relay and returns what it printed.
 pub async fn run_sdk(relay_url: &str, api_key: &str, model: &str, flags: &[&str]) -> Value {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/sdk/cloud_sdk_client.py");
-    let output = tokio::process::Command::new("python3")
+    let output = tokio::process::Command::new(relay_test_support::tools::python())
         .arg(script)
         .arg(relay_url)
         .arg(api_key)
@@ -122,11 +122,11 @@ pub async fn run_sdk(relay_url: &str, api_key: &str, model: &str, flags: &[&str]
         .args(flags)
         .output()
         .await
-        .expect("python3 runs");
+        .expect("the test Python runs");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         output.status.success(),
-        "the SDK client failed (is `pip install anthropic` done?):\n{stderr}"
+        "the SDK client failed (scripts/test installs its packages):\n{stderr}"
     );
     serde_json::from_slice(&output.stdout).unwrap()
 }
