@@ -43,19 +43,19 @@ pin_project! {
 }
 
 impl UpstreamBody {
-    /// `decoder` output is SSE, so a decoded body is always treated as an event stream.
+    /// `event_stream`: cut the output at event boundaries (always so for a
+    /// decoded body, whose output is SSE).
     pub fn new(
         inner: Incoming,
         idle_timeout: Duration,
-        is_sse: bool,
+        event_stream: bool,
         decoder: Option<Box<dyn ResponseDecoder>>,
     ) -> Self {
-        let is_sse = is_sse || decoder.is_some();
         Self {
             inner,
             idle: tokio::time::sleep(idle_timeout),
             idle_timeout,
-            sse: is_sse.then(|| SseSplitter::new(MAX_PENDING_EVENT_BYTES)),
+            sse: event_stream.then(|| SseSplitter::new(MAX_PENDING_EVENT_BYTES)),
             decoder,
             finished: false,
         }
