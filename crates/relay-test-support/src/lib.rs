@@ -9,6 +9,7 @@
 //!   [`TestResponse`]s or incrementally read [`TestStream`]s.
 //! - [`RelayProcess`]: runs the real `cc-relay` binary with a throw-away
 //!   config and home, captures its output and sends it signals.
+//! - [`config`]: a builder for the relay configurations tests start with.
 //! - [`tools`]: the Python environment and system programs the tests run,
 //!   failing with the install command when one is missing.
 //!
@@ -34,6 +35,7 @@
 mod anthropic;
 mod body;
 mod client;
+pub mod config;
 mod logs;
 mod mock;
 mod net;
