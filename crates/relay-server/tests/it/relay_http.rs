@@ -1,12 +1,9 @@
-//! The relay's non-streaming behaviour through the real binary: endpoints,
+//! The relay's non-streaming behaviour, in process: endpoints,
 //! byte-exact forwarding, headers, credentials, and every error it produces.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
 
 use std::time::Duration;
 
-use common::*;
+use crate::support::*;
 use relay_test_support::{MockReply, MockUpstream, TestClient, unused_local_addr};
 use serde_json::json;
 
