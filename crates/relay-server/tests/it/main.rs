@@ -12,4 +12,8 @@
 
 mod support;
 
+mod faults;
+mod hostile_input;
+mod hostile_protocol;
 mod relay_http;
+mod relay_streaming;

@@ -120,3 +120,20 @@ pub fn assert_no_secret_logged(relay: &TestRelay, secrets: &[&str]) {
     let _ = relay;
     logs::assert_no_secret_logged(secrets);
 }
+
+/// A relay in front of a mock ([`RelayConfig::one_provider`]), with the
+/// `server` settings added.
+pub async fn relay_with(server: &[(&str, u64)]) -> (TestRelay, MockUpstream) {
+    let mock = MockUpstream::start().await.expect("mock starts");
+    let mut config = RelayConfig::one_provider(&mock.url());
+    for (key, value) in server {
+        config = config.server(key, *value);
+    }
+    (start_relay_with(&config).await, mock)
+}
+
+/// The relay still answers a normal request on a new connection.
+pub async fn assert_still_serving(relay: &TestRelay) {
+    let ok = post_message(relay, &[], false).await;
+    assert_eq!(ok.status, 200, "{}", ok.text());
+}
