@@ -17,3 +17,4 @@ mod hostile_input;
 mod hostile_protocol;
 mod relay_http;
 mod relay_streaming;
+mod routing;
