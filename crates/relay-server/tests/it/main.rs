@@ -18,3 +18,4 @@ mod hostile_protocol;
 mod relay_http;
 mod relay_streaming;
 mod routing;
+mod faults;
