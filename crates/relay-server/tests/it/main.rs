@@ -19,3 +19,4 @@ mod relay_http;
 mod relay_streaming;
 mod routing;
 mod faults;
+mod hostile_input;
