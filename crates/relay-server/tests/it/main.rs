@@ -18,5 +18,3 @@ mod hostile_protocol;
 mod relay_http;
 mod relay_streaming;
 mod routing;
-mod faults;
-mod hostile_input;
