@@ -17,6 +17,7 @@ mod de;
 mod decode;
 mod error;
 mod expand;
+#[cfg(any(test, feature = "fuzzing"))]
 mod fuzz;
 mod load;
 mod node;
@@ -27,7 +28,8 @@ mod watch;
 
 pub use error::{ConfigError, Problem};
 /// The fuzzing entry point, shared by the proptest suite and `fuzz/`; not
-/// part of the API.
+/// part of the API; compiled only for tests and with the `fuzzing` feature.
+#[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub use fuzz::config_case;
 pub use load::{Format, load_file, load_str, transparent_default};

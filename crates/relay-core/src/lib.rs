@@ -29,10 +29,14 @@ pub use thinking::{
 };
 
 // Fuzzing entry points, shared by the proptest suites and the `cargo fuzz`
-// targets in `fuzz/`; not part of the API.
+// targets in `fuzz/`; not part of the API, and compiled only for tests and
+// with the `fuzzing` feature.
+#[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub use inspect::fuzz::inspect_case;
+#[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub use sse::fuzz::sse_case;
+#[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub use thinking::fuzz::thinking_case;

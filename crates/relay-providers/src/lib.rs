@@ -37,7 +37,9 @@ mod vertex;
 pub use anthropic_compatible::{AnthropicCompatible, Flavor};
 pub use azure::Azure;
 /// The fuzzing entry point of the Bedrock event-stream converter (used by
-/// the proptest suite and `fuzz/`); not part of the relay's API.
+/// the proptest suite and `fuzz/`); not part of the relay's API, compiled
+/// only for tests and with the `fuzzing` feature.
+#[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub use bedrock::fuzz::{FuzzOutcome, event_stream_case};
 pub use bedrock::{

@@ -9,6 +9,8 @@
 //!   [`TestResponse`]s or incrementally read [`TestStream`]s.
 //! - [`RelayProcess`]: runs the real `cc-relay` binary with a throw-away
 //!   config and home, captures its output and sends it signals.
+//! - [`config`]: a builder for the relay configurations tests start with.
+//! - [`raw_http`]: raw HTTP/1.1 over TCP, for hostile requests and misbehaving upstreams.
 //! - [`tools`]: the Python environment and system programs the tests run,
 //!   failing with the install command when one is missing.
 //!
@@ -34,10 +36,12 @@
 mod anthropic;
 mod body;
 mod client;
+pub mod config;
 mod logs;
 mod mock;
 mod net;
 mod plan;
+pub mod raw_http;
 mod relay_process;
 mod reply;
 mod sse;

@@ -2,19 +2,12 @@
 //! against mock upstreams on loopback.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod config;
-
-// Not every test binary uses both.
+// Not every test binary uses all of them.
 #[allow(unused_imports)]
-pub use config::{Provider, RelayConfig};
+pub use relay_test_support::config::{Provider, RELAY_KEY, RelayConfig, UPSTREAM_KEY};
 use relay_test_support::{
     MockUpstream, RelayOptions, RelayProcess, TestClient, TestResponse, TestStream,
 };
-
-/// The upstream key the test configurations give providers.
-pub const UPSTREAM_KEY: &str = "sk-upstream-test-key-0001";
-/// The key clients must present when relay auth is on.
-pub const RELAY_KEY: &str = "relay-client-key-0002";
 
 /// A configuration with one `anthropic` provider at `upstream`, with a key
 /// ([`RelayConfig::one_provider`]).

@@ -32,6 +32,7 @@
 mod classify;
 mod decode;
 mod error;
+#[cfg(any(test, feature = "fuzzing"))]
 pub(crate) mod fuzz;
 mod scan;
 mod skip;

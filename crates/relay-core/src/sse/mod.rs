@@ -13,6 +13,7 @@
 //! Both bound the memory an endless, never-terminated event can take.
 
 mod event;
+#[cfg(any(test, feature = "fuzzing"))]
 pub(crate) mod fuzz;
 mod parser;
 mod splitter;

@@ -10,6 +10,7 @@
 //! remember which backend produced each one (fingerprints, never the values,
 //! are kept).
 
+#[cfg(any(test, feature = "fuzzing"))]
 pub(crate) mod fuzz;
 mod rewrite;
 

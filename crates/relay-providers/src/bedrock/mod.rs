@@ -16,6 +16,7 @@
 
 mod errors;
 mod eventstream;
+#[cfg(any(test, feature = "fuzzing"))]
 pub(crate) mod fuzz;
 mod request;
 mod signing;

@@ -1,17 +1,17 @@
 //! Raw HTTP/1.1 over TCP for tests that must send (or answer) what no HTTP
 //! library would: a client side for hostile requests, a misbehaving
-//! upstream, and the relays those tests use. Every read and wait is bounded.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! upstream. Every read and wait is bounded.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use relay_test_support::{MockUpstream, RelayProcess};
+// Tokio's clock, so that tests under paused time measure virtual time.
+use tokio::time::Instant;
+
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-
-use crate::common::{RelayConfig, post_message, start_relay_with};
 
 /// What came back on one connection.
 #[derive(Debug)]
@@ -43,7 +43,7 @@ pub async fn exchange_holding_open(addr: SocketAddr, request: &[u8], limit: Dura
 }
 
 async fn read_until_closed(socket: &mut TcpStream, limit: Duration) -> Raw {
-    let deadline = tokio::time::Instant::now() + limit;
+    let deadline = Instant::now() + limit;
     let mut bytes = Vec::new();
     let mut chunk = vec![0u8; 64 * 1024];
     loop {
@@ -87,7 +87,7 @@ pub async fn closed_within(
         tokio::time::sleep(Duration::from_secs(3600)).await;
     });
     let mut chunk = vec![0u8; 16 * 1024];
-    let deadline = tokio::time::Instant::now() + limit;
+    let deadline = Instant::now() + limit;
     let closed = loop {
         match tokio::time::timeout_at(deadline, reader.read(&mut chunk)).await {
             Err(_) => break None,
@@ -180,23 +180,6 @@ fn dechunk(mut bytes: &[u8]) -> Option<(Vec<u8>, usize)> {
         body.extend_from_slice(&bytes[..size]);
         bytes = &bytes[size + 2..];
     }
-}
-
-/// A relay in front of a mock ([`RelayConfig::one_provider`]), with the
-/// `server` settings added.
-pub async fn relay_with(server: &[(&str, u64)]) -> (RelayProcess, MockUpstream) {
-    let mock = MockUpstream::start().await.unwrap();
-    let mut config = RelayConfig::one_provider(&mock.url());
-    for (key, value) in server {
-        config = config.server(key, *value);
-    }
-    (start_relay_with(&config).await, mock)
-}
-
-/// The relay still answers a normal request on a new connection.
-pub async fn assert_still_serving(relay: &RelayProcess) {
-    let ok = post_message(relay, &[], false).await;
-    assert_eq!(ok.status, 200, "{}", ok.text());
 }
 
 /// A valid Messages request as raw HTTP/1.1.

@@ -1,4 +1,4 @@
-//! Hostile HTTP through the real binary, over raw TCP so that nothing in a
+//! Hostile HTTP in process, over raw TCP so that nothing in a
 //! client library tidies it up: header floods, invalid bytes in headers,
 //! HTTP/1.1 pipelining and request smuggling.
 //!
@@ -7,13 +7,9 @@
 //! cannot parse or that is too large), the answer is hyper's bare status line
 //! with an empty body, and the connection is closed. Either way nothing
 //! reaches the upstream, and the next request is served.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-mod raw_http;
-
-use common::*;
-use raw_http::{assert_still_serving, exchange, parse_responses, raw_post, relay_with};
+use crate::support::*;
+use relay_test_support::raw_http::{exchange, parse_responses, raw_post};
 use relay_test_support::{MockUpstream, TestClient};
 use serde_json::json;
 

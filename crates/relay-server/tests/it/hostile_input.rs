@@ -1,4 +1,4 @@
-//! Hostile clients through the real binary, mostly over raw TCP so that
+//! Hostile clients in process, mostly over raw TCP so that
 //! nothing in a client library tidies the input up: malformed bodies, bodies
 //! cut short or over the limit, slow-loris clients and path traversal.
 //! (Header floods, invalid header bytes, pipelining and request smuggling:
@@ -9,16 +9,14 @@
 //! cannot parse or that is too large), the answer is hyper's bare status line
 //! with an empty body, and the connection is closed. Either way nothing
 //! reaches the upstream, and the next request is served.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-mod raw_http;
+use std::time::Duration;
 
-use std::time::{Duration, Instant};
+use tokio::time::Instant;
 
-use common::*;
-use raw_http::{assert_still_serving, exchange, parse_responses, raw_post, relay_with};
+use crate::support::*;
 use relay_test_support::TestClient;
+use relay_test_support::raw_http::{self, exchange, parse_responses, raw_post};
 
 const JSON: [(&str, &str); 1] = [("content-type", "application/json")];
 
@@ -86,7 +84,7 @@ async fn a_body_cut_short_by_the_client_is_refused() {
     assert_still_serving(&relay).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn a_body_sent_too_slowly_is_cut_off() {
     let (relay, _mock) = relay_with(&[("header_read_timeout_ms", 500)]).await;
     let head =
@@ -156,7 +154,7 @@ async fn an_oversized_body_is_refused_without_being_read() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn slow_loris_clients_are_cut_off_at_the_header_read_timeout() {
     let (relay, _mock) = relay_with(&[("header_read_timeout_ms", 500)]).await;
     let addr = relay.addr();

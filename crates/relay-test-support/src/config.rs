@@ -1,17 +1,24 @@
 //! A builder for the relay configurations the tests start with, rendered as
 //! block YAML. Tests of odd, invalid or rewritten files keep raw strings.
+//! The in-process tests (`relay-server`) and the binary's tests
+//! (`relay-cli`) both start from it.
 //!
-//! ```ignore
+//! ```
+//! use relay_test_support::config::{Provider, RelayConfig};
+//!
 //! let config = RelayConfig::new()
 //!     .server("timeout_ms", 3000)
 //!     .routing("strategy", "failover")
-//!     .provider(Provider::anthropic("primary", &mock.url()).key("sk-1").priority(2));
-//! let relay = start_relay_with(&config).await;
+//!     .provider(Provider::anthropic("primary", "http://127.0.0.1:9").key("sk-1").priority(2));
+//! assert!(config.yaml().contains("server:\n  timeout_ms: 3000\n"));
 //! ```
 
 use serde_json::{Map, Value, json};
 
-use super::UPSTREAM_KEY;
+/// The upstream key the test configurations give providers.
+pub const UPSTREAM_KEY: &str = "sk-upstream-test-key-0001";
+/// The key clients must present when relay auth is on.
+pub const RELAY_KEY: &str = "relay-client-key-0002";
 
 /// A relay configuration: `server`, `routing`, `health` and `logging` are
 /// maps of settings, `providers` a list, each written only when set.

@@ -1,4 +1,4 @@
-//! The upstream fault matrix through the real binary, each fault for a
+//! The upstream fault matrix in process, each fault for a
 //! streaming and a non-streaming request: refused connections, connections
 //! reset before or in the middle of the response headers, 429/529/500 with and
 //! without `retry-after`, stalls before the headers, bodies that stall, odd or
@@ -10,20 +10,16 @@
 //! `message_start` and a stream going quiet (`relay_streaming.rs`), a started
 //! stream never retried and key rotation on 429 (`routing.rs`), a lone
 //! unreachable or stalled upstream for non-streaming requests (`relay_http.rs`).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-mod raw_http;
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use tokio::time::Instant;
+
+use crate::support::*;
 use bytes::Bytes;
-use common::*;
-use raw_http::{Misbehaviour, raw_upstream};
-use relay_test_support::{
-    MockReply, MockUpstream, RelayProcess, TestClient, TestResponse, unused_local_addr,
-};
+use relay_test_support::raw_http::{Misbehaviour, raw_upstream};
+use relay_test_support::{MockReply, MockUpstream, TestClient, TestResponse, unused_local_addr};
 use serde_json::json;
 
 const JSON: [(&str, &str); 1] = [("content-type", "application/json")];
@@ -41,7 +37,7 @@ fn provider(name: &str, url: &str, priority: u32) -> Provider {
 }
 
 /// Failover over `providers`, with short timeouts and a breaker that never opens.
-async fn relay_for(providers: impl IntoIterator<Item = Provider>) -> RelayProcess {
+async fn relay_for(providers: impl IntoIterator<Item = Provider>) -> TestRelay {
     let config = RelayConfig::new()
         .server("timeout_ms", HEADER_TIMEOUT_MS)
         .server("stream_idle_timeout_ms", IDLE_TIMEOUT_MS)
@@ -53,7 +49,7 @@ async fn relay_for(providers: impl IntoIterator<Item = Provider>) -> RelayProces
 
 /// `primary` and `secondary`, and two relays: `failover` from the primary
 /// (priority 2) to the secondary, and `alone` with the primary only.
-async fn failover_and_alone() -> ([MockUpstream; 2], RelayProcess, RelayProcess) {
+async fn failover_and_alone() -> ([MockUpstream; 2], TestRelay, TestRelay) {
     let [primary, secondary] = mocks().await;
     let failover = relay_for([
         provider("primary", &primary.url(), 2),
@@ -64,7 +60,7 @@ async fn failover_and_alone() -> ([MockUpstream; 2], RelayProcess, RelayProcess)
     ([primary, secondary], failover, alone)
 }
 
-async fn send(relay: &RelayProcess, stream: bool) -> TestResponse {
+async fn send(relay: &TestRelay, stream: bool) -> TestResponse {
     TestClient::new()
         .request(
             "POST",
@@ -176,7 +172,7 @@ async fn overload_and_server_errors_fail_over_else_pass_through_unchanged() {
     assert_served(&send(&alone, false).await, false, "primary");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn an_upstream_stalled_before_its_headers_times_out_into_failover_else_504() {
     let ([primary, _secondary], failover, alone) = failover_and_alone().await;
     for stream in [false, true] {
@@ -198,7 +194,7 @@ async fn an_upstream_stalled_before_its_headers_times_out_into_failover_else_504
     assert_served(&send(&alone, true).await, true, "primary");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn a_json_body_that_stalls_is_aborted_after_the_idle_timeout() {
     let mock = MockUpstream::start().await.unwrap();
     let relay = relay_for([provider("primary", &mock.url(), 1)]).await;

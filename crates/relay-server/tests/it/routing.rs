@@ -1,16 +1,11 @@
-//! Routing through the real binary with several mock upstreams: failover
+//! Routing in process with several mock upstreams: failover
 //! within a request, key rotation, learned limits, circuit breakers,
 //! affinity, debug headers, and thinking blocks moved between backends.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
 
 use std::time::Duration;
 
-use common::*;
-use relay_test_support::{
-    MockReply, MockUpstream, RelayProcess, TestClient, TestResponse, unused_local_addr,
-};
+use crate::support::*;
+use relay_test_support::{MockReply, MockUpstream, TestClient, TestResponse, unused_local_addr};
 use serde_json::json;
 
 fn provider(name: &str, url: &str, keys: &[&str]) -> Provider {
@@ -45,7 +40,7 @@ fn a_then_b(a: &str, b: &str) -> RelayConfig {
         .provider(provider("b", b, &["k2"]))
 }
 
-async fn post(relay: &RelayProcess, headers: &[(&str, &str)]) -> TestResponse {
+async fn post(relay: &TestRelay, headers: &[(&str, &str)]) -> TestResponse {
     post_message(relay, headers, false).await
 }
 

@@ -1,12 +1,9 @@
-//! The relay's non-streaming behaviour through the real binary: endpoints,
+//! The relay's non-streaming behaviour, in process: endpoints,
 //! byte-exact forwarding, headers, credentials, and every error it produces.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
 
 use std::time::Duration;
 
-use common::*;
+use crate::support::*;
 use relay_test_support::{MockReply, MockUpstream, TestClient, unused_local_addr};
 use serde_json::json;
 
@@ -318,7 +315,7 @@ async fn oversized_bodies_get_413() {
     assert_eq!(mock.request_count(), 0);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn unreachable_upstream_is_502_and_slow_upstream_is_504() {
     let dead = unused_local_addr().unwrap();
     let relay = start_relay_with(&RelayConfig::one_provider(&format!("http://{dead}"))).await;

@@ -1,14 +1,11 @@
-//! SSE through the real binary: each event is delivered as soon as the
+//! SSE in process: each event is delivered as soon as the
 //! upstream sends it, bytes are untouched, failures after the start become an
 //! Anthropic `error` event, and a client going away cancels the upstream.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
 
 use std::time::Duration;
 
+use crate::support::*;
 use bytes::Bytes;
-use common::*;
 use relay_test_support::{MockReply, MockUpstream, TestClient};
 
 const JSON: [(&str, &str); 1] = [("content-type", "application/json")];
@@ -94,7 +91,7 @@ async fn a_stream_cut_after_message_start_ends_with_an_error_event() {
     assert_eq!(mock.request_count(), 1, "a started stream is never retried");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(start_paused = true)]
 async fn a_stream_that_goes_quiet_times_out_with_an_error_event() {
     let mock = MockUpstream::start().await.unwrap();
     let config = RelayConfig::one_provider(&mock.url()).server("stream_idle_timeout_ms", 300);
