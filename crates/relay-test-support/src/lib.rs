@@ -34,6 +34,7 @@
 mod anthropic;
 mod body;
 mod client;
+pub mod go_corpus;
 mod logs;
 mod mock;
 mod net;
