@@ -1,18 +1,56 @@
 //! `cc-relay config cc init|remove`: points Claude Code at the relay by
-//! setting `env.ANTHROPIC_BASE_URL` in `~/.claude/settings.json`, touching
+//! setting `env.ANTHROPIC_BASE_URL` in `~/.claude/settings.json`, and the
+//! credential the relay's configuration expects from clients, touching
 //! nothing else in the file (key order included).
+//!
+//! The credential: the relay's `server.auth.api_key` as `ANTHROPIC_API_KEY`;
+//! else its `bearer_secret` as `ANTHROPIC_AUTH_TOKEN`; else, when the relay
+//! checks nothing and every enabled provider has its own keys, a placeholder
+//! `ANTHROPIC_AUTH_TOKEN` so Claude Code starts without a login (the Go
+//! cc-relay writes the same value). A relay that passes clients' own
+//! credentials through gets none: Claude Code's login is what it relays.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 use serde_json::{Map, Value};
 
+use relay_config::{Config, ProviderType};
+
 use crate::cli::{CcInitArgs, CcRemoveArgs};
-use crate::output;
+use crate::{config_path, output};
 
 const BASE_URL_KEY: &str = "ANTHROPIC_BASE_URL";
+const API_KEY: &str = "ANTHROPIC_API_KEY";
+const AUTH_TOKEN: &str = "ANTHROPIC_AUTH_TOKEN";
+/// What the Go cc-relay's `cc init` writes as `ANTHROPIC_AUTH_TOKEN`.
+const PLACEHOLDER: &str = "managed-by-cc-relay";
+
+/// The settings variable and value Claude Code needs to pass the relay's
+/// client check, if any (see the module doc).
+fn credential(config: &Config) -> Option<(&'static str, String)> {
+    let auth = &config.server.auth;
+    if let Some(key) = auth.api_key.as_ref().or(config.server.api_key.as_ref()) {
+        return Some((API_KEY, key.expose().to_owned()));
+    }
+    if let Some(secret) = auth.bearer_secret.as_ref() {
+        return Some((AUTH_TOKEN, secret.expose().to_owned()));
+    }
+    let bearer = auth.allow_bearer || auth.allow_subscription;
+    let signs_itself = |p: &relay_config::ProviderConfig| {
+        !p.keys.is_empty() || matches!(p.kind, ProviderType::Bedrock | ProviderType::Vertex)
+    };
+    let mut enabled = config.providers.iter().filter(|p| p.enabled).peekable();
+    let all_keyed = enabled.peek().is_some() && enabled.all(signs_itself);
+    (!bearer && all_keyed).then(|| (AUTH_TOKEN, PLACEHOLDER.to_owned()))
+}
 
 pub fn init(args: &CcInitArgs) -> anyhow::Result<()> {
+    let (config, _) = config_path::load(args.config.config.as_deref())?;
+    let proxy_url = args
+        .proxy_url
+        .clone()
+        .unwrap_or_else(|| config_path::local_url(&config.server.listen));
     let path = settings_path(args.settings.as_ref())?;
     let mut settings = read(&path)?;
     let root = settings
@@ -24,11 +62,15 @@ pub fn init(args: &CcInitArgs) -> anyhow::Result<()> {
     let Some(env) = env.as_object_mut() else {
         bail!("`env` in {} is not an object", path.display())
     };
-    env.insert(BASE_URL_KEY.into(), Value::String(args.proxy_url.clone()));
+    env.insert(BASE_URL_KEY.into(), Value::String(proxy_url.clone()));
+    let credential = credential(&config);
+    if let Some((name, value)) = &credential {
+        env.insert((*name).into(), Value::String(value.clone()));
+    }
     write(&path, &settings)?;
+    let with = credential.map_or_else(String::new, |(name, _)| format!(" and {name}"));
     output::say(&format!(
-        "Claude Code will use {} (set {BASE_URL_KEY} in {})",
-        args.proxy_url,
+        "Claude Code will use {proxy_url} (set {BASE_URL_KEY}{with} in {})",
         path.display()
     ));
     Ok(())
@@ -47,19 +89,40 @@ pub fn remove(args: &CcRemoveArgs) -> anyhow::Result<()> {
     let root = settings
         .as_object_mut()
         .context("settings.json is not a JSON object")?;
-    let removed = match root.get_mut("env").and_then(Value::as_object_mut) {
-        Some(env) => {
-            let removed = env.shift_remove(BASE_URL_KEY).is_some();
-            if env.is_empty() {
-                root.shift_remove("env");
-            }
-            removed
+    // What init wrote: the relay's credential (when the configuration
+    // still names it) and the placeholder, the Go relay's included.
+    let ours = config_path::load(args.config.config.as_deref())
+        .ok()
+        .and_then(|(config, _)| credential(&config));
+    let mut removed = Vec::new();
+    if let Some(env) = root.get_mut("env").and_then(Value::as_object_mut) {
+        if env.shift_remove(BASE_URL_KEY).is_some() {
+            removed.push(BASE_URL_KEY);
         }
-        None => false,
-    };
-    if removed {
+        for name in [API_KEY, AUTH_TOKEN] {
+            let value = env.get(name).and_then(Value::as_str);
+            let written_by_us = value.is_some_and(|v| {
+                v == PLACEHOLDER
+                    || ours
+                        .as_ref()
+                        .is_some_and(|(n, ours)| *n == name && ours == v)
+            });
+            if written_by_us {
+                env.shift_remove(name);
+                removed.push(name);
+            }
+        }
+        if env.is_empty() {
+            root.shift_remove("env");
+        }
+    }
+    if !removed.is_empty() {
         write(&path, &settings)?;
-        output::say(&format!("removed {BASE_URL_KEY} from {}", path.display()));
+        output::say(&format!(
+            "removed {} from {}",
+            removed.join(", "),
+            path.display()
+        ));
     } else {
         output::say(&format!("{BASE_URL_KEY} was not set in {}", path.display()));
     }

@@ -2,13 +2,19 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;
 
 /// A relay in front of the Anthropic Messages API: many backends and keys as one endpoint for Claude Code.
 #[derive(Debug, Parser)]
-#[command(name = "cc-relay", version, about, propagate_version = true)]
+#[command(name = "cc-relay", version, about, disable_version_flag = true)]
 pub struct Cli {
+    /// Configuration file for every command (a command's own --config wins).
+    #[arg(short, long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Print the version (`-v`, as the Go cc-relay; `-V` too).
+    #[arg(short = 'v', long = "version", action = ArgAction::Version, short_alias = 'V')]
+    _version: Option<bool>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -29,11 +35,35 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
-    /// Print a shell completion script.
+    /// Print a shell completion script (`completion` works too).
+    #[command(alias = "completion")]
     Completions {
         #[arg(value_enum)]
         shell: Shell,
     },
+}
+
+impl Command {
+    /// Gives the root `--config` to the command, unless it has its own.
+    pub fn default_config(&mut self, root: PathBuf) {
+        let slot = match self {
+            Self::Serve(args) => &mut args.config.config,
+            Self::Status(args) => &mut args.config.config,
+            Self::Tui(args) => &mut args.config,
+            Self::Config { command } => match command {
+                ConfigCommand::Init(args) => &mut args.output,
+                ConfigCommand::Validate(args) => &mut args.config,
+                ConfigCommand::Cc {
+                    command: CcCommand::Init(args),
+                } => &mut args.config.config,
+                ConfigCommand::Cc {
+                    command: CcCommand::Remove(args),
+                } => &mut args.config.config,
+            },
+            Self::Version | Self::Completions { .. } => return,
+        };
+        slot.get_or_insert(root);
+    }
 }
 
 #[derive(Debug, Args)]
@@ -50,6 +80,10 @@ pub struct ServeArgs {
     /// Listen address, overriding `server.listen` (port 0 picks a free port).
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<String>,
+    /// Metrics listener address, overriding `server.metrics_listen` (and the
+    /// Go file's `metrics.prometheus_listen`); port 0 picks a free port.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_listen: Option<String>,
     /// Log level, overriding `logging.level`.
     #[arg(long, value_enum)]
     pub log_level: Option<LogLevelArg>,
@@ -75,6 +109,8 @@ pub enum LogLevelArg {
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum LogFormatArg {
+    /// One readable line per event; `text` and `console` (the Go names) too.
+    #[value(alias = "text", alias = "console")]
     Pretty,
     Json,
 }
@@ -98,6 +134,9 @@ pub struct StatusArgs {
 
 #[derive(Debug, Args)]
 pub struct TuiArgs {
+    /// The root `--config` (a `--config` among `args` wins).
+    #[arg(skip)]
+    pub config: Option<PathBuf>,
     /// Passed to `cc-relay-tui` unchanged (see `cc-relay tui --help`).
     #[arg(
         trailing_var_arg = true,
@@ -132,17 +171,20 @@ pub struct InitArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum CcCommand {
-    /// Set `env.ANTHROPIC_BASE_URL` in Claude Code's settings, keeping everything else.
+    /// Point Claude Code's settings at the relay (`env.ANTHROPIC_BASE_URL`, and the
+    /// credential the relay expects), keeping everything else.
     Init(CcInitArgs),
-    /// Remove `env.ANTHROPIC_BASE_URL` from Claude Code's settings, keeping everything else.
+    /// Remove what `init` (or the Go cc-relay's `cc init`) set, keeping everything else.
     Remove(CcRemoveArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct CcInitArgs {
-    /// The relay's URL. Default: http://127.0.0.1:8787.
-    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8787")]
-    pub proxy_url: String,
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// The relay's URL. Default: from the configuration's `server.listen`, else http://127.0.0.1:8787.
+    #[arg(long, value_name = "URL")]
+    pub proxy_url: Option<String>,
     /// The settings file. Default: ~/.claude/settings.json.
     #[arg(long, value_name = "FILE")]
     pub settings: Option<PathBuf>,
@@ -150,6 +192,8 @@ pub struct CcInitArgs {
 
 #[derive(Debug, Args)]
 pub struct CcRemoveArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
     /// The settings file. Default: ~/.claude/settings.json.
     #[arg(long, value_name = "FILE")]
     pub settings: Option<PathBuf>,

@@ -34,10 +34,25 @@ pub fn validate(args: &ConfigArg) -> anyhow::Result<()> {
             "no configuration file found (looked at $CC_RELAY_CONFIG, ./config.yaml, ~/.config/cc-relay/config.yaml)"
         );
     };
-    let config = relay_config::load_file(&path)?;
+    // What `serve` does before it listens: providers built, credentials
+    // files read, upstream URLs checked. Some of it may use the runtime.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("could not start the async runtime")?;
+    let loaded = runtime.block_on(async { relay_server::check_file(&path) })?;
+    for warning in &loaded.warnings {
+        output::complain(&format!("warning: {warning}"));
+    }
+    let config = &loaded.config;
     let enabled = config.providers.iter().filter(|p| p.enabled).count();
+    let warnings = match loaded.warnings.len() {
+        0 => String::new(),
+        1 => ", 1 warning".to_owned(),
+        n => format!(", {n} warnings"),
+    };
     output::say(&format!(
-        "{} is valid: {} provider(s), {enabled} enabled, strategy {}",
+        "{} is valid: {} provider(s), {enabled} enabled, strategy {}{warnings}",
         path.display(),
         config.providers.len(),
         config.routing.strategy.as_str()

@@ -24,8 +24,32 @@ pub fn default_location() -> Option<PathBuf> {
 
 /// Loads the configuration the CLI should use, and where it came from.
 pub fn load(explicit: Option<&Path>) -> anyhow::Result<(relay_config::Config, Option<PathBuf>)> {
+    let (loaded, path) = load_reporting(explicit)?;
+    Ok((loaded.config, path))
+}
+
+/// [`load`], with the load warnings (none without a file).
+pub fn load_reporting(
+    explicit: Option<&Path>,
+) -> anyhow::Result<(relay_config::Loaded, Option<PathBuf>)> {
     match find(explicit) {
-        Some(path) => Ok((relay_config::load_file(&path)?, Some(path))),
-        None => Ok((relay_config::transparent_default(), None)),
+        Some(path) => Ok((relay_config::load_file_reporting(&path)?, Some(path))),
+        None => Ok((
+            relay_config::Loaded {
+                config: relay_config::transparent_default(),
+                warnings: Vec::new(),
+            },
+            None,
+        )),
     }
+}
+
+/// The URL a local client reaches a relay listening on `listen` at: an
+/// every-interface address (`0.0.0.0`, `[::]`) is reached on loopback.
+pub fn local_url(listen: &str) -> String {
+    let local = match listen.rsplit_once(':') {
+        Some(("0.0.0.0" | "[::]" | "", port)) => format!("127.0.0.1:{port}"),
+        _ => listen.to_owned(),
+    };
+    format!("http://{local}")
 }

@@ -26,7 +26,11 @@ use crate::cli::{CcCommand, Cli, Command, ConfigCommand};
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    // `cc-relay --config F <command>`: the root flag fills in a command's own.
+    if let Some(root) = cli.config.take() {
+        cli.command.default_config(root);
+    }
     let result = match cli.command {
         Command::Serve(args) => serve::run(args),
         Command::Status(args) => status::run(&args),

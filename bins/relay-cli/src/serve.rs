@@ -18,7 +18,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     // effort: without it the relay works the same, only larger.
     #[cfg(not(target_env = "msvc"))]
     let _ = tikv_jemalloc_ctl::background_thread::write(true);
-    let (loaded, source) = config_path::load(args.config.config.as_deref())?;
+    let (
+        relay_config::Loaded {
+            config: loaded,
+            warnings,
+        },
+        source,
+    ) = config_path::load_reporting(args.config.config.as_deref())?;
     let overrides = Overrides::from(&args);
     let mut config = loaded.clone();
     overrides.apply(&mut config);
@@ -27,6 +33,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     match &source {
         Some(path) => {
             tracing::info!(config = %path.display(), "configuration loaded");
+            relay_server::log_warnings(&warnings);
             warn_if_log_beside_config(&config.logging.output, path);
         }
         None => tracing::info!(
@@ -98,6 +105,7 @@ fn warn_if_log_beside_config(output: &str, config: &Path) {
 #[derive(Clone, Debug)]
 struct Overrides {
     listen: Option<String>,
+    metrics_listen: Option<String>,
     debug: bool,
     log_level: Option<LogLevelArg>,
     log_format: Option<LogFormatArg>,
@@ -107,6 +115,7 @@ impl From<&ServeArgs> for Overrides {
     fn from(args: &ServeArgs) -> Self {
         Self {
             listen: args.listen.clone(),
+            metrics_listen: args.metrics_listen.clone(),
             debug: args.debug,
             log_level: args.log_level,
             log_format: args.log_format,
@@ -118,6 +127,9 @@ impl Overrides {
     fn apply(&self, config: &mut Config) {
         if let Some(listen) = &self.listen {
             config.server.listen.clone_from(listen);
+        }
+        if let Some(listen) = &self.metrics_listen {
+            config.server.metrics_listen = Some(listen.clone());
         }
         if self.debug {
             config.logging.level = LogLevel::Debug;

@@ -31,7 +31,7 @@ pub fn run(args: &StatusArgs) -> anyhow::Result<()> {
     };
     let base = match (&args.url, &config) {
         (Some(url), _) => url.trim_end_matches('/').to_owned(),
-        (None, Some(config)) => format!("http://{}", config.server.listen),
+        (None, Some(config)) => config_path::local_url(&config.server.listen),
         (None, None) => bail!("no --url and no configuration"),
     };
     let token = args

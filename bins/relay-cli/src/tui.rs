@@ -21,6 +21,13 @@ const TOKEN_VAR: &str = "CC_RELAY_ADMIN_TOKEN";
 pub fn run(args: TuiArgs) -> anyhow::Result<()> {
     let program = locate();
     let mut command = Command::new(&program);
+    // `--config F` is cc-relay's: it says where the URL and token come from.
+    let (config, forwarded) = take_config(args.args);
+    let config = config.or(args.config);
+    let args = TuiArgs {
+        config: None,
+        args: forwarded,
+    };
     command.args(&args.args);
     let given = |flag: &str| {
         args.args
@@ -32,9 +39,12 @@ pub fn run(args: TuiArgs) -> anyhow::Result<()> {
     if wants_url || wants_token {
         // No configuration file, or one that does not load, leaves the
         // dashboard's own defaults.
-        if let Ok((config, Some(_))) = config_path::load(None) {
+        if let Ok((config, Some(_))) = config_path::load(config.as_deref()) {
             if wants_url {
-                command.arg(format!("--url=http://{}", config.server.listen));
+                command.arg(format!(
+                    "--url={}",
+                    config_path::local_url(&config.server.listen)
+                ));
             }
             if let Some(token) = config.server.admin.token.filter(|_| wants_token) {
                 command.env(TOKEN_VAR, token.expose());
@@ -48,6 +58,24 @@ pub fn run(args: TuiArgs) -> anyhow::Result<()> {
         ),
         Err(err) => bail!("cannot run {}: {err}", program.to_string_lossy()),
     }
+}
+
+/// Splits `--config F`, `--config=F`, `-c F` off the dashboard's arguments.
+fn take_config(args: Vec<OsString>) -> (Option<PathBuf>, Vec<OsString>) {
+    let mut config = None;
+    let mut rest = Vec::with_capacity(args.len());
+    let mut iter = args.into_iter();
+    while let Some(arg) = iter.next() {
+        let text = arg.to_string_lossy();
+        if text == "--config" || text == "-c" {
+            config = iter.next().map(PathBuf::from);
+        } else if let Some(path) = text.strip_prefix("--config=") {
+            config = Some(PathBuf::from(path));
+        } else {
+            rest.push(arg);
+        }
+    }
+    (config, rest)
 }
 
 /// `cc-relay-tui` in this executable's directory if it is there, else the

@@ -118,7 +118,8 @@ fn config_validate_reports_every_problem_with_its_path() {
     let missing_env = home.path().join("env.yaml");
     std::fs::write(
         &missing_env,
-        "providers:\n  - name: a\n    keys: [{ key: \"${CC_RELAY_TEST_UNSET_VAR}\" }]\n",
+        // Unset in a client credential: an error (elsewhere "" and a warning).
+        "server:\n  auth: { api_key: \"${CC_RELAY_TEST_UNSET_VAR}\" }\nproviders:\n  - name: a\n",
     )
     .unwrap();
     let validate = cc_relay(

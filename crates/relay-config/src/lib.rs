@@ -9,10 +9,12 @@
 //!
 //! Loading goes: text -> format-neutral tree (`node`) -> `${VAR}` expansion
 //! (`expand`) -> typed `Config` through a type-directed deserializer (`de`,
-//! driven by `decode`, which collects unknown keys and type errors) ->
+//! driven by `decode`, which collects unknown keys and type errors) -> the
+//! Go cc-relay's meaning (`compat`, which records load `warning`s) ->
 //! `validate`. [`ConfigWatcher`] reports changes of the file for hot reload.
 //! See docs/configuration.md for the user-facing rules.
 
+mod compat;
 mod de;
 mod decode;
 mod error;
@@ -24,6 +26,7 @@ mod node;
 mod path;
 mod schema;
 mod validate;
+mod warning;
 mod watch;
 
 pub use error::{ConfigError, Problem};
@@ -32,14 +35,19 @@ pub use error::{ConfigError, Problem};
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub use fuzz::config_case;
-pub use load::{Format, load_file, load_str, transparent_default};
+pub use load::{
+    Format, Loaded, load_file, load_file_reporting, load_str, load_str_reporting,
+    transparent_default,
+};
 pub use schema::{
-    AdminConfig, AffinityConfig, AuthConfig, CacheConfig, CacheMode, CircuitBreakerConfig, Config,
-    CostConfig, DebugOptions, HealthCheckConfig, HealthConfig, KeyConfig, LogFormat, LogLevel,
-    LoggingConfig, ModelCost, OlricConfig, PoolStrategy, PoolingConfig, ProviderConfig,
-    ProviderType, RistrettoConfig, RoutingConfig, RoutingStrategy, ServerConfig,
+    AdminConfig, AffinityConfig, AuthConfig, BreakerTriggers, CacheConfig, CacheMode,
+    CircuitBreakerConfig, Config, CostConfig, DebugOptions, GrpcConfig, HealthCheckConfig,
+    HealthConfig, KeyConfig, LogFormat, LogLevel, LoggingConfig, MetricsConfig, ModelCost,
+    OlricConfig, PoolStrategy, PoolingConfig, ProviderConfig, ProviderType, RistrettoConfig,
+    RoutingConfig, RoutingStrategy, ServerConfig,
 };
 pub use validate::validate;
+pub use warning::{Warning, WarningKind};
 pub use watch::{ConfigWatcher, DEFAULT_DEBOUNCE, MAX_DELAY_FACTOR, WatchError};
 
 /// A commented starter configuration, written by `cc-relay config init`.

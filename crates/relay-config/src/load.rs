@@ -9,12 +9,23 @@ use std::path::Path;
 
 use relay_core::Secret;
 
+use crate::compat;
 use crate::decode::decode;
 use crate::error::ConfigError;
 use crate::expand::{Env, expand_tree};
 use crate::node::{self, Node};
 use crate::schema::{Config, ProviderConfig, ProviderType};
 use crate::validate::validate;
+use crate::warning::{Warning, Warnings};
+
+/// A configuration that loaded, and what the operator should know about it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Loaded {
+    pub config: Config,
+    /// Keys accepted but read differently or not used, in file order per
+    /// kind of check; report them (`validate` prints, `serve` logs).
+    pub warnings: Vec<Warning>,
+}
 
 /// A configuration file's syntax.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,7 +52,13 @@ impl Format {
 }
 
 /// Reads and loads a file, expanding `${VAR}` from the process environment.
+/// Drops the warnings: callers that face an operator use [`load_file_reporting`].
 pub fn load_file(path: &Path) -> Result<Config, ConfigError> {
+    load_file_reporting(path).map(|loaded| loaded.config)
+}
+
+/// [`load_file`], with the load warnings.
+pub fn load_file_reporting(path: &Path) -> Result<Loaded, ConfigError> {
     let format = Format::from_path(path)?;
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
         path: path.to_path_buf(),
@@ -56,6 +73,15 @@ pub fn load_str(
     format: Format,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Config, ConfigError> {
+    load(text, format, env, None).map(|loaded| loaded.config)
+}
+
+/// [`load_str`], with the load warnings.
+pub fn load_str_reporting(
+    text: &str,
+    format: Format,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Loaded, ConfigError> {
     load(text, format, env, None)
 }
 
@@ -64,7 +90,7 @@ fn load(
     format: Format,
     env: Env<'_>,
     path: Option<&Path>,
-) -> Result<Config, ConfigError> {
+) -> Result<Loaded, ConfigError> {
     let parsed = match format {
         Format::Yaml => node::from_yaml(text),
         Format::Toml => node::from_toml(text),
@@ -75,17 +101,24 @@ fn load(
     })?;
 
     let mut problems = Vec::new();
-    expand_tree(&mut tree, env, &mut problems);
+    let mut warnings = Warnings::default();
+    expand_tree(&mut tree, env, &mut problems, &mut warnings);
     let env_ok = problems.is_empty();
 
     let decoded = decode(tree);
     problems.extend(decoded.problems);
-    let config = decoded.config.map(normalize);
+    let config = decoded.config.map(|mut config| {
+        compat::apply(&mut config, &mut warnings);
+        normalize(config)
+    });
     if let (Some(config), true, false) = (&config, env_ok, decoded.had_type_errors) {
         problems.extend(validate(config));
     }
     match config {
-        Some(config) if problems.is_empty() => Ok(config),
+        Some(config) if problems.is_empty() => Ok(Loaded {
+            config,
+            warnings: warnings.0,
+        }),
         _ => Err(ConfigError::Invalid {
             path: path.map(Path::to_path_buf),
             problems,

@@ -165,7 +165,7 @@ fn unknown_keys_are_all_reported_with_paths() {
             "servr: unknown key (did you mean `server`?)",
             "server.auth.alow_bearer: unknown key (did you mean `allow_bearer`?)",
             "providers[1].kyes: unknown key (did you mean `keys`?)",
-            "providers[1].keys[0].rpm: unknown key: remove it; valid keys here are key, rpm_limit, itpm_limit, otpm_limit, tpm_limit, priority, weight",
+            "providers[1].keys[0].rpm: unknown key: remove it; valid keys here are key, rpm_limit, itpm_limit, otpm_limit, tpm_limit, priority, weight, models",
         ]
     );
 }
@@ -202,14 +202,13 @@ fn problems_of_every_kind_are_reported_together() {
     let text = "server: { listen: nowhere, auth: { api_key: '${RELAY_KEY}' }, tmeout_ms: 5 }\n\
                 routing: { default_provider: ghost }\ncache: { mode: ha }\n\
                 providers: [ { name: b, type: bedrock, keys: [ { key: '${K1}' }, { key: '${K2}' } ] } ]";
-    // Missing variables stop validation (it would report the stand-in values),
-    // but not the unknown-key check.
+    // A missing client credential stops validation (it would report the
+    // stand-in values), but not the unknown-key check. Unset variables
+    // elsewhere expand to "" (warnings, as in Go).
     let found = problems(text, &[]);
-    assert_eq!(found.len(), 4, "{found:#?}");
+    assert_eq!(found.len(), 2, "{found:#?}");
     assert!(found[0].starts_with("server.auth.api_key: environment variable RELAY_KEY is not set"));
-    assert!(found[1].starts_with("providers[0].keys[0].key: environment variable K1 is not set"));
-    assert!(found[2].starts_with("providers[0].keys[1].key: environment variable K2 is not set"));
-    assert!(found[3].starts_with("server.tmeout_ms: unknown key (did you mean `timeout_ms`?)"));
+    assert!(found[1].starts_with("server.tmeout_ms: unknown key (did you mean `timeout_ms`?)"));
 
     let found = problems(text, &[("RELAY_KEY", "r"), ("K1", "one"), ("K2", "two")]);
     let paths: Vec<_> = found.iter().map(|p| p.split(':').next().unwrap()).collect();
@@ -220,7 +219,6 @@ fn problems_of_every_kind_are_reported_together() {
             "server.listen",
             "providers[0].aws_region",
             "routing.default_provider",
-            "cache.mode"
         ]
     );
     let err = load_str(
@@ -229,7 +227,7 @@ fn problems_of_every_kind_are_reported_together() {
         &env(&[("RELAY_KEY", "r"), ("K1", "one"), ("K2", "two")]),
     )
     .unwrap_err();
-    assert_eq!(err.to_string().lines().count(), 6, "{err}");
+    assert_eq!(err.to_string().lines().count(), 5, "{err}");
 }
 
 #[test]
@@ -396,7 +394,21 @@ fn shipped_example_files_are_valid() {
     )
     .unwrap();
     assert_eq!(minimal.providers[0].keys[0].key.expose(), "k");
-    // Without their variables, they say which are missing.
+    // Without their variables, they say which are missing: the client
+    // credential is an error, the provider keys are warnings.
     let err = load_str(&shipped("example.yaml"), Format::Yaml, &env(&[])).unwrap_err();
-    assert_eq!(err.problems().len(), 4, "{err}");
+    assert_eq!(err.problems().len(), 1, "{err}");
+    let loaded = relay_config::load_str_reporting(
+        &shipped("example.yaml"),
+        Format::Yaml,
+        &env(&[("CC_RELAY_API_KEY", "relay-client-key")]),
+    )
+    .unwrap();
+    let unset: Vec<_> = loaded
+        .warnings
+        .iter()
+        .filter(|w| w.kind == relay_config::WarningKind::Variable)
+        .map(|w| w.path.as_str())
+        .collect();
+    assert_eq!(unset.len(), 3, "{:?}", loaded.warnings);
 }

@@ -27,7 +27,8 @@ mod telemetry;
 mod upstream;
 
 pub use reload::{
-    ReloadError, ReloadReport, ReloadTrigger, Reloader, RestartRequired, SettingValue,
+    ReloadError, ReloadReport, ReloadTrigger, Reloader, RestartRequired, SettingValue, check_file,
+    log_warnings,
 };
 pub use runtime::{PrepareError, Runtime};
 pub use serve::{Server, ServerError};

@@ -16,10 +16,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use relay_config::{Config, ConfigError, load_file};
+use relay_config::{Config, ConfigError, Loaded, Warning, load_file_reporting};
+use relay_router::RouterState;
 use tokio::sync::Mutex;
 
-use crate::runtime::PrepareError;
+use crate::runtime::{PrepareError, Runtime};
 use crate::state::AppState;
 
 /// Reads a restart-only setting from a configuration, for comparison and logs.
@@ -85,6 +86,9 @@ pub struct ReloadReport {
     pub providers_before: Vec<String>,
     pub providers_after: Vec<String>,
     pub restart_required: Vec<RestartRequired>,
+    /// What the file asks for that is read differently or not used (each
+    /// also logged as a warning).
+    pub warnings: Vec<Warning>,
     /// The configuration now serving (overrides applied).
     pub config: Arc<Config>,
 }
@@ -233,7 +237,11 @@ impl Reloader {
         last_file: &mut Config,
         trigger: ReloadTrigger,
     ) -> Result<ReloadReport, ReloadError> {
-        let loaded = load_file(&self.path)?;
+        let Loaded {
+            config: loaded,
+            warnings,
+        } = load_file_reporting(&self.path)?;
+        log_warnings(&warnings);
         let mut config = loaded.clone();
         if let Some(overrides) = &self.overrides {
             overrides(&mut config);
@@ -254,6 +262,7 @@ impl Reloader {
             providers_before: enabled_providers(&before.config),
             providers_after: enabled_providers(&config),
             restart_required,
+            warnings,
             config,
         })
     }
@@ -290,6 +299,25 @@ impl Reloader {
             }
         }
         required
+    }
+}
+
+/// Loads `path` and builds everything `serve` builds from it (providers,
+/// credentials files, upstream URLs) without serving: a file this accepts
+/// is one `serve` starts with. For `cc-relay config validate`.
+pub fn check_file(path: &Path) -> Result<Loaded, ReloadError> {
+    let loaded = load_file_reporting(path)?;
+    // A throw-away state: nothing running is touched.
+    let router_state = Arc::new(RouterState::new(&loaded.config.routing.affinity));
+    Runtime::prepare(loaded.config.clone(), &router_state)?;
+    Ok(loaded)
+}
+
+/// Logs each load warning, at start and on every reload: accepted keys that
+/// are not used are never ignored silently.
+pub fn log_warnings(warnings: &[Warning]) {
+    for warning in warnings {
+        tracing::warn!(key = %warning.path, "configuration: {warning}");
     }
 }
 

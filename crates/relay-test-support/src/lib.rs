@@ -37,6 +37,7 @@ mod anthropic;
 mod body;
 mod client;
 pub mod config;
+pub mod go_corpus;
 mod logs;
 mod mock;
 mod net;

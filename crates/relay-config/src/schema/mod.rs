@@ -14,8 +14,12 @@ use std::collections::BTreeMap;
 use relay_core::Secret;
 use serde::Deserialize;
 
+mod compat;
+mod grpc;
 mod provider;
 
+pub use compat::{BreakerTriggers, MetricsConfig};
+pub use grpc::GrpcConfig;
 pub use provider::{
     CostConfig, KeyConfig, ModelCost, PoolStrategy, PoolingConfig, ProviderConfig, ProviderType,
 };
@@ -31,6 +35,10 @@ pub struct Config {
     pub logging: LoggingConfig,
     /// Accepted for compatibility with the Go file; cc-relay keeps its caches in process.
     pub cache: CacheConfig,
+    /// The gRPC management listener (Go file); accepted, not served yet.
+    pub grpc: GrpcConfig,
+    /// Go file's metrics section; `prometheus_listen` is read as `server.metrics_listen`.
+    pub metrics: MetricsConfig,
 }
 
 /// `server:`: the listener and the limits the relay enforces on clients.
@@ -222,6 +230,8 @@ impl RoutingStrategy {
 pub struct HealthConfig {
     pub health_check: HealthCheckConfig,
     pub circuit_breaker: CircuitBreakerConfig,
+    /// Go file: read as `health_check.interval_ms` (seconds x 1000).
+    pub check_interval_seconds: Option<u64>,
 }
 
 /// `health.health_check`.
@@ -248,6 +258,10 @@ pub struct CircuitBreakerConfig {
     pub failure_threshold: u32,
     pub open_duration_ms: u64,
     pub half_open_probes: u32,
+    /// Go file: read as `open_duration_ms` (seconds x 1000).
+    pub recovery_timeout_seconds: Option<u64>,
+    /// Go file: accepted, not used (every retryable failure counts).
+    pub triggers: Option<BreakerTriggers>,
 }
 
 impl Default for CircuitBreakerConfig {
@@ -256,6 +270,8 @@ impl Default for CircuitBreakerConfig {
             failure_threshold: 5,
             open_duration_ms: 30_000,
             half_open_probes: 3,
+            recovery_timeout_seconds: None,
+            triggers: None,
         }
     }
 }
@@ -348,8 +364,11 @@ impl Default for DebugOptions {
 #[serde(default)]
 pub struct CacheConfig {
     pub mode: Option<CacheMode>,
-    pub ristretto: RistrettoConfig,
-    pub olric: OlricConfig,
+    pub ristretto: Option<RistrettoConfig>,
+    pub olric: Option<OlricConfig>,
+    /// Older Go files: `enabled` and `backend` instead of `mode`.
+    pub enabled: Option<bool>,
+    pub backend: Option<String>,
 }
 
 /// `cache.mode`.
@@ -370,7 +389,7 @@ pub struct RistrettoConfig {
     pub buffer_items: i64,
 }
 
-/// `cache.olric` (Go-file compatibility; not supported).
+/// `cache.olric` (Go-file compatibility; Olric is not used).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(default)]
 pub struct OlricConfig {
@@ -379,4 +398,14 @@ pub struct OlricConfig {
     pub embedded: bool,
     pub bind_addr: String,
     pub peers: Vec<String>,
+    pub environment: Option<String>,
+    pub replica_count: Option<u32>,
+    pub read_quorum: Option<u32>,
+    pub write_quorum: Option<u32>,
+    pub member_count_quorum: Option<u32>,
+    /// A Go duration such as `5s`.
+    pub leave_timeout: Option<String>,
+    /// Older Go files.
+    pub bind_port: Option<u32>,
+    pub replication_mode: Option<u32>,
 }

@@ -185,6 +185,9 @@ pub struct KeyConfig {
     /// Go-file compatibility: 0 low, 1 normal, 2 high.
     pub priority: Option<u32>,
     pub weight: Option<u32>,
+    /// Go TOML files that put a provider's `models` under `[[providers.keys]]`
+    /// (a scoping slip): accepted and ignored, as the Go relay does, with a warning.
+    pub models: Option<Vec<String>>,
 }
 
 impl Default for KeyConfig {
@@ -197,6 +200,7 @@ impl Default for KeyConfig {
             tpm_limit: 0,
             priority: None,
             weight: None,
+            models: None,
         }
     }
 }

@@ -9,7 +9,7 @@ use http::Uri;
 use crate::error::Problem;
 use crate::path::join;
 use crate::schema::{
-    CacheMode, Config, HealthConfig, LoggingConfig, ProviderConfig, RoutingConfig, RoutingStrategy,
+    Config, HealthConfig, LoggingConfig, ProviderConfig, RoutingConfig, RoutingStrategy,
     ServerConfig,
 };
 
@@ -31,12 +31,6 @@ pub fn validate(config: &Config) -> Vec<Problem> {
     routing(&config.routing, &config.providers, &mut out);
     health(&config.health, &mut out);
     logging(&config.logging, &mut out);
-    if config.cache.mode == Some(CacheMode::Ha) {
-        out.add(
-            "cache.mode",
-            "`ha` is not supported by cc-relay: caches are in-process; use single or disabled",
-        );
-    }
     out.0
 }
 
@@ -147,7 +141,8 @@ fn providers(providers: &[ProviderConfig], out: &mut Problems) {
     if !providers.iter().any(|p| p.enabled) {
         out.add(
             "providers",
-            "no enabled provider: add one (e.g. `- { name: anthropic, type: anthropic }`) or set `enabled: true`",
+            "no enabled provider: a provider is off unless it says `enabled: true` (as in the Go cc-relay); \
+             add `enabled: true` to one, or add `- { name: anthropic, type: anthropic, enabled: true }`",
         );
     }
     let mut first_index: HashMap<&str, usize> = HashMap::new();
