@@ -27,8 +27,8 @@ pub use estimate::estimate_input_tokens;
 pub use headers::{CLAUDE_CODE_SESSION_ID, REDACTED, REQUEST_ID, is_hop_by_hop, is_secret_header};
 pub use inspect::{
     InspectError, RequestSummary, inspect_request, remove_top_level_fields,
-    replace_top_level_value, restore_message_start_model, restore_response_model, rewrite_model,
-    top_level_value,
+    replace_top_level_value, restore_message_start_model, restore_response_model,
+    restore_stream_model, rewrite_model, top_level_value,
 };
 pub use model_map::{ModelMap, ModelPattern};
 pub use secret::Secret;

@@ -19,6 +19,7 @@ mod api;
 mod body;
 mod context;
 mod error_response;
+mod estimate;
 mod health_check;
 mod metrics_listener;
 mod middleware;

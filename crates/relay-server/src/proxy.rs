@@ -19,10 +19,12 @@ use tokio::time::Instant;
 use crate::body::{RelayBody, full};
 use crate::context::{RequestContext, RouteInfo};
 use crate::error_response::error_response;
+use crate::estimate::{endpoint_missing, estimated_count};
 use crate::middleware::watch::watch_body;
 use crate::observe::DeliveryWatch;
 use crate::relayed::{relay_response, routing_headers};
 use crate::state::AppState;
+use crate::stream::Fidelity;
 use crate::thinking::body_for;
 use crate::upstream::UpstreamError;
 
@@ -81,6 +83,8 @@ pub async fn relay(
         0 => server.timeout_ms,
         idle => idle,
     });
+    let keepalive =
+        (server.sse_keepalive_ms > 0).then(|| Duration::from_millis(server.sse_keepalive_ms));
 
     let router = &runtime.router;
     let mut plan = match router.plan(&route_request, Instant::now()) {
@@ -105,6 +109,11 @@ pub async fn relay(
         let Some(provider) = runtime.provider(attempt.provider_index) else {
             continue;
         };
+        if !provider.supports(endpoint) && endpoint == Endpoint::CountTokens {
+            // Answered here: nothing is recorded against the provider or its key.
+            plan.skip(attempt);
+            return Ok(estimated_count(&body, None));
+        }
         if !provider.supports(endpoint) {
             // Not a failure of the provider: it simply does not offer this endpoint.
             unsupported = Some(ApiError::not_found(format!(
@@ -162,6 +171,30 @@ pub async fn relay(
                 note_retry(ctx, &provider_name, &verdict);
                 last_transport = Some(ApiError::from(&err));
             }
+            Ok(response)
+                if endpoint == Endpoint::CountTokens && count_answered(response.status()) =>
+            {
+                // Neither a 404/405 nor a count touches the circuit, the key's
+                // cooldown or its message budget: the attempt is given back.
+                plan.skip(attempt);
+                if endpoint_missing(response.status()) {
+                    tracing::debug!(provider = %route.provider, status = response.status().as_u16(), "count_tokens not offered upstream: answering with an estimate");
+                    return Ok(estimated_count(&body, Some(route)));
+                }
+                let fidelity = Fidelity {
+                    restore_model: None,
+                    keepalive: None,
+                };
+                let key_headers = HeaderMap::new();
+                return Ok(relay_response(
+                    response,
+                    None,
+                    idle_timeout,
+                    route,
+                    key_headers,
+                    fidelity,
+                ));
+            }
             Ok(response) if response.status().is_success() => {
                 let (parts, body) = response.into_parts();
                 let outcome = Outcome::Response {
@@ -176,12 +209,19 @@ pub async fn relay(
                     continue;
                 };
                 let decoder = provider.response_decoder(endpoint, summary.stream);
+                let fidelity = Fidelity {
+                    restore_model: (endpoint == Endpoint::Messages
+                        && provider.upstream_model(&summary.model) != summary.model)
+                        .then(|| summary.model.clone()),
+                    keepalive,
+                };
                 let response = relay_response(
                     Response::from_parts(parts, body),
                     decoder,
                     idle_timeout,
                     route,
                     key_headers,
+                    fidelity,
                 );
                 let is_sse = is_event_stream(response.headers());
                 let watch = DeliveryWatch::new(delivery, is_sse, Arc::clone(telemetry));
@@ -244,6 +284,12 @@ pub async fn relay(
             }
         }
     }
+}
+
+/// A `count_tokens` answer that is not the provider's failure: a count, or
+/// the endpoint missing.
+fn count_answered(status: StatusCode) -> bool {
+    status.is_success() || endpoint_missing(status)
 }
 
 /// Records an abandoned attempt in the request's telemetry.

@@ -12,7 +12,7 @@ use tokio::time::Instant;
 
 use crate::body::RelayBody;
 use crate::context::RouteInfo;
-use crate::stream::UpstreamBody;
+use crate::stream::{Fidelity, UpstreamBody};
 
 pub fn relay_response(
     upstream: Response<Incoming>,
@@ -20,6 +20,7 @@ pub fn relay_response(
     idle_timeout: Duration,
     route: RouteInfo,
     routing: HeaderMap,
+    fidelity: Fidelity,
 ) -> Response<RelayBody> {
     let (mut parts, body) = upstream.into_parts();
     let decoded = decoder.is_some();
@@ -60,8 +61,12 @@ pub fn relay_response(
         );
         headers.insert(X_ACCEL_BUFFERING, HeaderValue::from_static("no"));
     }
+    if fidelity.restore_model.is_some() {
+        // The client's model id may be longer or shorter than the upstream's.
+        headers.remove(header::CONTENT_LENGTH);
+    }
     headers.extend(routing);
-    let body = UpstreamBody::new(body, idle_timeout, is_sse, decoder);
+    let body = UpstreamBody::new(body, idle_timeout, is_sse, decoder, fidelity);
     let mut response = Response::new(http_body_util::BodyExt::boxed_unsync(body));
     *response.status_mut() = parts.status;
     *response.headers_mut() = parts.headers;

@@ -107,6 +107,58 @@ pub fn restore_message_start_model(event: &[u8], model: &str) -> Option<Bytes> {
     model_splice(event, span, model)
 }
 
+/// A run of complete SSE events (as the splitter hands them on) with the
+/// `message_start` event among them restored by
+/// [`restore_message_start_model`]; `None` when none of them is one or it
+/// already says `model`. The other events' bytes are untouched.
+pub fn restore_stream_model(events: &[u8], model: &str) -> Option<Bytes> {
+    memchr::memmem::find(events, b"message_start")?;
+    let mut start = 0;
+    for (end, next) in event_ends(events) {
+        let event = &events[start..end];
+        if memchr::memmem::find(event, b"message_start").is_some() {
+            let restored = restore_message_start_model(event, model)?;
+            let mut out = Vec::with_capacity(events.len() + model.len());
+            out.extend_from_slice(&events[..start]);
+            out.extend_from_slice(&restored);
+            out.extend_from_slice(&events[end..]);
+            return Some(Bytes::from(out));
+        }
+        start = next;
+    }
+    None
+}
+
+/// (end of event including its blank line, start of the next) for every
+/// event in `events`, ended by a blank line (`\n`, `\r\n` or `\r` line ends)
+/// or by the end of the input.
+fn event_ends(events: &[u8]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut line_start = 0;
+    let mut i = 0;
+    while i < events.len() {
+        let byte = events[i];
+        if byte == b'\n' || byte == b'\r' {
+            let mut end = i + 1;
+            if byte == b'\r' && events.get(end) == Some(&b'\n') {
+                end += 1;
+            }
+            if i == line_start {
+                // An empty line: the event ends here.
+                out.push((end, end));
+            }
+            line_start = end;
+            i = end;
+        } else {
+            i += 1;
+        }
+    }
+    if out.last().map_or(0, |&(end, _)| end) < events.len() {
+        out.push((events.len(), events.len()));
+    }
+    out
+}
+
 /// Replaces the string literal at `span` with `model`, unless it already is `model`.
 fn model_splice(bytes: &[u8], span: Range<usize>, model: &str) -> Option<Bytes> {
     let current = bytes.get(span.clone())?;
@@ -226,6 +278,18 @@ mod tests {
         assert!(restore_response_model(&out, "claude-sonnet-4-5").is_none());
         assert!(restore_response_model(br#"{"type":"error"}"#, "m").is_none());
         assert!(restore_response_model(b"not json", "m").is_none());
+    }
+
+    #[test]
+    fn the_message_start_among_several_events_is_restored() {
+        let events = b": ping\n\nevent: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"model\":\"glm\"}}\n\nevent: ping\ndata: {\"type\":\"ping\"}\n\n";
+        let out = restore_stream_model(events, "claude-x").unwrap();
+        assert_eq!(
+            out,
+            &b": ping\n\nevent: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"model\":\"claude-x\"}}\n\nevent: ping\ndata: {\"type\":\"ping\"}\n\n"[..]
+        );
+        assert!(restore_stream_model(&out, "claude-x").is_none());
+        assert!(restore_stream_model(b"event: ping\ndata: {}\n\n", "c").is_none());
     }
 
     #[test]

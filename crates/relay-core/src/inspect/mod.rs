@@ -55,7 +55,7 @@ use decode::summarize;
 
 pub use edit::{
     remove_top_level_fields, replace_top_level_value, restore_message_start_model,
-    restore_response_model, top_level_value,
+    restore_response_model, restore_stream_model, top_level_value,
 };
 pub use error::InspectError;
 
