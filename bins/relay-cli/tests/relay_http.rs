@@ -372,6 +372,42 @@ async fn max_concurrent_refuses_with_503_and_frees_the_slot() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_answers_while_the_relay_is_at_max_concurrent() {
+    let mock = MockUpstream::start().await.unwrap();
+    let relay =
+        start_relay_with(&RelayConfig::one_provider(&mock.url()).server("max_concurrent", 1)).await;
+    mock.enqueue(MockReply::stream("one two three").event_delay(Duration::from_millis(300)));
+    let client = TestClient::new();
+    let url = format!("{}/v1/messages", relay.url());
+    let held = client
+        .stream(
+            "POST",
+            &url,
+            &[("content-type", "application/json")],
+            message_body(true).to_string(),
+        )
+        .await
+        .unwrap();
+    let refused = client
+        .post_json(&url, &[], &message_body(false))
+        .await
+        .unwrap();
+    assert_eq!(refused.status, 503, "the relay is full");
+
+    // A supervisor's probe must not read a busy relay as a dead one.
+    for _ in 0..3 {
+        let health = client.get(format!("{}/health", relay.url())).await.unwrap();
+        assert_eq!(health.status, 200, "{}", health.text());
+    }
+    let metrics = client
+        .get(format!("{}/metrics", relay.url()))
+        .await
+        .unwrap();
+    assert_eq!(metrics.status, 200, "operators see a full relay too");
+    held.collect_events().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn request_ids_are_echoed_or_generated_and_count_tokens_is_relayed() {
     let (relay, mock) = relay_and_mock().await;
     let client = TestClient::new();

@@ -1,4 +1,4 @@
-//! The response body type every handler and middleware returns.
+//! The response body type every handler and phase of the request path returns.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, combinators::UnsyncBoxBody};

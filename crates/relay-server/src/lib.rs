@@ -1,10 +1,10 @@
 //! # relay-server
 //!
 //! The cc-relay HTTP server: a hyper 1 listener (HTTP/1.1 and h2c) in front of
-//! a tower middleware stack (request id and configuration snapshot, access
-//! log, client auth, concurrency limit) and the handlers that relay
-//! `/v1/messages` to providers chosen by the router, streaming every SSE event
-//! through as soon as it is complete. A [`Reloader`] puts a changed
+//! the request path ([`path`](crate::path): named phases from accept to
+//! telemetry, and a route table) whose relay handler sends `/v1/messages` to
+//! providers chosen by the router, streaming every SSE event through as soon
+//! as it is complete. A [`Reloader`] puts a changed
 //! configuration file into service without dropping a request.
 //!
 //! Every request's telemetry (route, timings, tokens) is recorded once when
@@ -15,25 +15,15 @@
 //! `relay-providers` and `relay-router`. None of them may depend on it.
 
 mod admin;
-mod api;
 mod body;
-mod context;
-mod error_response;
-mod estimate;
 mod health_check;
 mod metrics_listener;
-mod middleware;
-mod observe;
-mod proxy;
-mod relayed;
+mod path;
 mod reload;
 mod runtime;
 mod serve;
-mod service;
 mod state;
-mod stream;
 mod telemetry;
-mod thinking;
 mod upstream;
 
 pub use reload::{

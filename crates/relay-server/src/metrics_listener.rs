@@ -8,10 +8,9 @@ use std::time::Duration;
 
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
-use crate::service::metrics_service;
+use crate::path::Listener;
 use crate::state::AppState;
 
 /// How long a scraper may take to send its request headers.
@@ -29,7 +28,7 @@ pub async fn run(listener: TcpListener, state: Arc<AppState>) {
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT);
     let builder = builder.http1_only();
-    let service = TowerToHyperService::new(metrics_service(state));
+    let service = crate::path::service(state, Listener::Metrics);
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,

@@ -8,18 +8,15 @@ use std::time::Duration;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use relay_config::Config;
 use tokio::net::TcpListener;
 
+use crate::path::Listener;
 use crate::runtime::PrepareError;
-use crate::service::relay_service;
 use crate::state::AppState;
 
-mod close_on_refusal;
 mod first_bytes;
 
-use close_on_refusal::CloseOnRefusal;
 use first_bytes::FirstBytesDeadline;
 
 /// The largest HTTP/1.1 request head (request line and headers) read; past
@@ -101,8 +98,7 @@ impl Server {
     /// Serves until `shutdown` resolves, then stops accepting and lets
     /// in-flight requests finish for up to `server.shutdown_timeout_ms`.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
-        let service =
-            TowerToHyperService::new(CloseOnRefusal::new(relay_service(Arc::clone(&self.state))));
+        let service = crate::path::service(Arc::clone(&self.state), Listener::Main);
         let graceful = GracefulShutdown::new();
         let health_checks = tokio::spawn(crate::health_check::run(Arc::clone(&self.state)));
         let metrics = self

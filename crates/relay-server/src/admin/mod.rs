@@ -1,5 +1,5 @@
 //! The operator endpoints: `GET /metrics` and the management API under
-//! `/admin/`. They bypass the clients' authentication and the concurrency
+//! `/admin/`, routed here by the request path's route table. They bypass the clients' authentication and the concurrency
 //! limit (a dashboard must see a relay that is full), and have their own
 //! token, `server.admin.token`:
 //!
@@ -14,107 +14,61 @@ mod actions;
 mod events;
 mod stats;
 
-use std::convert::Infallible;
-use std::sync::Arc;
-use std::task::{Context, Poll};
-
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use hyper::body::Incoming;
 use relay_core::{ApiError, ErrorType, Fault};
-use tower::Service;
 
 use crate::body::{RelayBody, full};
-use crate::context::RequestContext;
-use crate::error_response::error_response;
-use crate::middleware::ResponseFuture;
+use crate::path::RequestContext;
 use crate::state::AppState;
 use crate::telemetry::ScrapeState;
 
 /// The header that may carry the admin token instead of `Authorization: Bearer`.
 pub const ADMIN_TOKEN_HEADER: &str = "x-admin-token";
 
-/// Paths served by [`OperatorHandlers`] rather than the API stack.
-pub fn is_operator_path(path: &str) -> bool {
-    path == "/metrics" || path == "/admin" || path.starts_with("/admin/")
-}
-
-/// Which operator endpoints a listener serves.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Exposure {
-    /// The main listener: `/admin/*`, and `/metrics` unless it has a listener of its own.
-    Main { metrics: bool },
-    /// `server.metrics_listen`: `/metrics` only.
-    MetricsOnly,
-}
-
-/// The handlers for [`is_operator_path`] paths.
-#[derive(Clone, Debug)]
-pub struct OperatorHandlers {
-    pub state: Arc<AppState>,
-    pub exposure: Exposure,
-}
-
-impl Service<Request<Incoming>> for OperatorHandlers {
-    type Response = Response<RelayBody>;
-    type Error = Infallible;
-    type Future = ResponseFuture;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, request: Request<Incoming>) -> Self::Future {
-        let state = Arc::clone(&self.state);
-        let exposure = self.exposure;
-        Box::pin(async move {
-            Ok(handle(&state, exposure, request)
-                .await
-                .unwrap_or_else(|err| error_response(&err)))
-        })
-    }
-}
-
-async fn handle(
+/// `GET /metrics` (where the route table serves it): open, unless
+/// `server.admin.protect_metrics` asks for the admin token.
+pub fn metrics_endpoint(
     state: &AppState,
-    exposure: Exposure,
+    ctx: &RequestContext,
+    request: &Request<Incoming>,
+) -> Result<Response<RelayBody>, ApiError> {
+    let method = request.method();
+    if !(method == Method::GET || method == Method::HEAD) {
+        return Err(ApiError::not_found(format!(
+            "no route for {method} {}",
+            request.uri().path()
+        )));
+    }
+    if ctx.runtime.config.server.admin.protect_metrics {
+        authorize(ctx, request)?;
+    }
+    metrics(state, ctx)
+}
+
+/// `/admin` and everything under it, on the main listener.
+pub async fn handle(
+    state: &AppState,
+    ctx: &RequestContext,
     request: Request<Incoming>,
 ) -> Result<Response<RelayBody>, ApiError> {
-    let ctx = request
-        .extensions()
-        .get::<RequestContext>()
-        .cloned()
-        .ok_or_else(|| ApiError::internal("request context missing"))?;
-    let admin = &ctx.runtime.config.server.admin;
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let no_route = || ApiError::not_found(format!("no route for {method} {path}"));
-    if path == "/metrics" {
-        let served = matches!(
-            exposure,
-            Exposure::MetricsOnly | Exposure::Main { metrics: true }
-        );
-        if !served || !(method == Method::GET || method == Method::HEAD) {
-            return Err(no_route());
-        }
-        if admin.protect_metrics {
-            authorize(&ctx, &request)?;
-        }
-        return metrics(state, &ctx);
-    }
-    if exposure == Exposure::MetricsOnly || admin.token.is_none() {
+    if ctx.runtime.config.server.admin.token.is_none() {
         return Err(no_route());
     }
-    authorize(&ctx, &request)?;
+    authorize(ctx, &request)?;
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match (&method, segments.as_slice()) {
         (&Method::GET, ["admin", "stats"]) => Ok(stats::response(state, &ctx.runtime)),
         (&Method::GET, ["admin", "events"]) => Ok(events::response(state)),
         (&Method::POST, ["admin", "providers", name, action @ ("disable" | "enable")]) => {
-            writable(&ctx)?;
+            writable(ctx)?;
             actions::switch_provider(&ctx.runtime, name, *action == "disable")
         }
         (&Method::POST, ["admin", "reload"]) => {
-            writable(&ctx)?;
+            writable(ctx)?;
             actions::reload(state).await
         }
         _ => Err(no_route()),

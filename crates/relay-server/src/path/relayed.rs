@@ -10,30 +10,21 @@ use relay_providers::ResponseDecoder;
 use relay_router::{Attempt, Router};
 use tokio::time::Instant;
 
+use super::stream::{Fidelity, UpstreamBody};
 use crate::body::RelayBody;
-use crate::context::RouteInfo;
-use crate::stream::{Fidelity, UpstreamBody};
 
+/// Phase `response headers`, for a delivered attempt. `event_stream` was
+/// decided once by the caller (see [`is_event_stream`]).
 pub fn relay_response(
     upstream: Response<Incoming>,
     decoder: Option<Box<dyn ResponseDecoder>>,
+    event_stream: bool,
     idle_timeout: Duration,
-    route: RouteInfo,
     routing: HeaderMap,
     fidelity: Fidelity,
 ) -> Response<RelayBody> {
     let (mut parts, body) = upstream.into_parts();
     let decoded = decoder.is_some();
-    let is_sse = decoded
-        || parts
-            .headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| {
-                ct.trim_start()
-                    .to_ascii_lowercase()
-                    .starts_with("text/event-stream")
-            });
 
     // Edited in place: copying two dozen headers into a new map re-hashed
     // every name (7k instructions a response); hop-by-hop ones are rare.
@@ -53,7 +44,7 @@ pub fn relay_response(
             HeaderValue::from_static("text/event-stream"),
         );
     }
-    if is_sse {
+    if event_stream {
         headers.remove(header::CONTENT_LENGTH);
         headers.insert(
             header::CACHE_CONTROL,
@@ -66,12 +57,23 @@ pub fn relay_response(
         headers.remove(header::CONTENT_LENGTH);
     }
     headers.extend(routing);
-    let body = UpstreamBody::new(body, idle_timeout, is_sse, decoder, fidelity);
+    let body = UpstreamBody::new(body, idle_timeout, event_stream, decoder, fidelity);
     let mut response = Response::new(http_body_util::BodyExt::boxed_unsync(body));
     *response.status_mut() = parts.status;
     *response.headers_mut() = parts.headers;
-    response.extensions_mut().insert(route);
     response
+}
+
+/// Whether an upstream's response is an event stream, by its `Content-Type`.
+pub fn is_event_stream(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("text/event-stream")
+        })
 }
 
 /// `X-CC-Relay-Key-ID`, `-Keys-Total`, `-Keys-Available` on every relayed

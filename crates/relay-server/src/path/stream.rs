@@ -74,16 +74,16 @@ pin_project! {
 }
 
 impl UpstreamBody {
-    /// `decoder` output is SSE, so a decoded body is always treated as an event stream.
+    /// `event_stream`: cut the output at event boundaries (always so for a
+    /// decoded body, whose output is SSE).
     pub fn new(
         inner: Incoming,
         idle_timeout: Duration,
-        is_sse: bool,
+        event_stream: bool,
         decoder: Option<Box<dyn ResponseDecoder>>,
         fidelity: Fidelity,
     ) -> Self {
-        let is_sse = is_sse || decoder.is_some();
-        let keepalive_every = fidelity.keepalive.filter(|_| is_sse);
+        let keepalive_every = fidelity.keepalive.filter(|_| event_stream);
         Self {
             inner,
             idle: tokio::time::sleep(idle_timeout),
@@ -92,7 +92,7 @@ impl UpstreamBody {
             keepalive_every,
             restore_model: fidelity.restore_model,
             held_json: Vec::new(),
-            sse: is_sse.then(|| SseSplitter::new(MAX_PENDING_EVENT_BYTES)),
+            sse: event_stream.then(|| SseSplitter::new(MAX_PENDING_EVENT_BYTES)),
             decoder,
             finished: false,
         }

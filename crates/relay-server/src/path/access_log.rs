@@ -1,5 +1,6 @@
-//! One structured log line per request, written when its response body ends
-//! (a stream is logged when it finishes, not when it starts), with the
+//! Phase `telemetry`, last: one structured log line per request, written
+//! when its response body ends (a stream is logged when it finishes, not
+//! when it starts), with the
 //! request's telemetry: where it went, its timings and token counts. The same
 //! finished record feeds the metrics, `/admin/stats` and `/admin/events`.
 //! Credentials are never logged: header values are shown only at debug
@@ -7,114 +8,90 @@
 
 use std::fmt::Write as _;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Instant;
 
-use http::{HeaderMap, Request};
+use http::{HeaderMap, Request, Response};
 use hyper::body::Incoming;
 use relay_core::{REDACTED, is_secret_header};
-use tower::{Layer, Service};
 
+use super::admission::Slot;
+use super::context::{RequestContext, RouteInfo};
+use super::routes::Traffic;
 use super::watch::{BodyWatch, watch_body};
-use super::{HttpService, ResponseFuture};
-use crate::admin::{ADMIN_TOKEN_HEADER, is_operator_path};
-use crate::body::BodyError;
-use crate::context::{RequestContext, RouteInfo};
-use crate::error_response::RelayErrorMarker;
+use crate::admin::ADMIN_TOKEN_HEADER;
+use crate::body::{BodyError, RelayBody};
 use crate::state::AppState;
 use crate::telemetry::{Completed, Timings, millis};
 
-#[derive(Clone, Debug)]
-pub struct AccessLogLayer {
-    state: Arc<AppState>,
+/// What the log needs from the request, taken when it arrives.
+pub struct Arrival {
+    started: Instant,
+    method: String,
+    path: String,
 }
 
-impl AccessLogLayer {
-    pub fn new(state: Arc<AppState>) -> Self {
-        Self { state }
-    }
-}
-
-impl<S> Layer<S> for AccessLogLayer {
-    type Service = AccessLogService<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        AccessLogService {
-            inner,
-            state: Arc::clone(&self.state),
-        }
-    }
-}
-
-#[derive(Clone, Debug)]
-pub struct AccessLogService<S> {
-    inner: S,
-    state: Arc<AppState>,
-}
-
-impl<S: HttpService> Service<Request<Incoming>> for AccessLogService<S> {
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future = ResponseFuture;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: Request<Incoming>) -> Self::Future {
+impl Arrival {
+    /// Runs right after `accept`: notes the time and what was asked.
+    pub fn note(request: &Request<Incoming>) -> Self {
         let started = Instant::now();
         if tracing::enabled!(tracing::Level::DEBUG) {
             tracing::debug!(headers = %redacted_headers(request.headers()), "request received");
         }
-        let method = request.method().to_string();
-        let path = request.uri().path().to_owned();
-        let ctx = request.extensions().get::<RequestContext>().cloned();
-        let future = self.inner.call(request);
-        let span = tracing::Span::current();
-        let state = Arc::clone(&self.state);
-        Box::pin(async move {
-            let response = future.await?;
-            let route = response.extensions().get::<RouteInfo>().cloned();
-            let relay_error = response.extensions().get::<RelayErrorMarker>().map(|m| m.0);
-            let entry = LogEntry {
-                span,
-                state,
-                ctx,
-                operator: is_operator_path(&path),
-                method,
-                path,
-                status: response.status().as_u16(),
-                route,
-                relay_error,
-                started,
-                headers_at: Instant::now(),
-                first_byte_at: None,
-                bytes: 0,
-                outcome: "client_closed",
-                done: false,
-            };
-            Ok(watch_body(response, entry))
-        })
+        Self {
+            started,
+            method: request.method().to_string(),
+            path: request.uri().path().to_owned(),
+        }
     }
+}
+
+/// Runs once the response head is final: attaches the watch that logs the
+/// request and feeds the telemetry when the body ends (or is dropped). It
+/// owns the request's context from here on, and its `max_concurrent` slot,
+/// released when the body is done with.
+pub fn watch(
+    response: Response<RelayBody>,
+    arrival: Arrival,
+    ctx: RequestContext,
+    state: Arc<AppState>,
+    traffic: Traffic,
+    slot: Option<Slot>,
+) -> Response<RelayBody> {
+    let entry = LogEntry {
+        span: tracing::Span::current(),
+        state,
+        status: response.status().as_u16(),
+        ctx,
+        traffic,
+        method: arrival.method,
+        path: arrival.path,
+        started: arrival.started,
+        headers_at: Instant::now(),
+        first_byte_at: None,
+        bytes: 0,
+        outcome: "client_closed",
+        done: false,
+        _slot: slot,
+    };
+    watch_body(response, entry)
 }
 
 struct LogEntry {
     span: tracing::Span,
     state: Arc<AppState>,
-    ctx: Option<RequestContext>,
-    /// `/metrics`, `/admin/*`: logged at debug, and not counted as traffic.
-    operator: bool,
+    ctx: RequestContext,
+    traffic: Traffic,
     method: String,
     path: String,
     status: u16,
-    route: Option<RouteInfo>,
-    relay_error: Option<&'static str>,
     started: Instant,
     headers_at: Instant,
     first_byte_at: Option<Instant>,
     bytes: u64,
     outcome: &'static str,
     done: bool,
+    /// Dropped with the entry, after the body (and its inner watches).
+    _slot: Option<Slot>,
 }
 
 impl BodyWatch for LogEntry {
@@ -131,7 +108,7 @@ impl BodyWatch for LogEntry {
         } else {
             "complete"
         };
-        // Inner watches (usage, in-flight) have seen the end already.
+        // The inner watch (usage, signatures) has seen the end already.
         self.finish();
     }
 }
@@ -143,11 +120,7 @@ impl LogEntry {
             return;
         }
         let _entered = self.span.enter();
-        let route = self.route.take().unwrap_or_default();
-        let (id, fields) = match &self.ctx {
-            Some(ctx) => (Arc::clone(&ctx.id), ctx.telemetry.snapshot()),
-            None => (Arc::from(""), Default::default()),
-        };
+        let route = self.ctx.route.take().unwrap_or_default();
         let timings = Timings {
             started: self.started,
             headers_at: self.headers_at,
@@ -155,33 +128,33 @@ impl LogEntry {
             ended_at: Instant::now(),
         };
         let done = Completed::new(
-            id,
+            Arc::clone(&self.ctx.id),
             (
                 std::mem::take(&mut self.method),
                 std::mem::take(&mut self.path),
                 self.status,
             ),
             self.outcome,
-            self.relay_error,
-            fields,
+            self.ctx.relay_error,
+            self.ctx.telemetry.snapshot(),
             timings,
             self.bytes,
         );
-        if self.operator {
-            tracing::debug!(
+        match self.traffic {
+            Traffic::Operator => tracing::debug!(
                 method = %done.method,
                 path = %done.path,
                 status = done.status,
                 duration_ms = millis(done.latency),
                 "request finished"
-            );
-            return;
-        }
-        log_line(&done, &route);
-        if let Some(ctx) = &self.ctx
-            && done.path != "/health"
-        {
-            self.state.telemetry.complete(&done, &ctx.runtime.config);
+            ),
+            Traffic::Probe => log_line(&done, &route),
+            Traffic::Api => {
+                log_line(&done, &route);
+                self.state
+                    .telemetry
+                    .complete(&done, &self.ctx.runtime.config);
+            }
         }
     }
 }

@@ -14,8 +14,8 @@ use relay_core::{SignatureId, SseEvent, SseParser, may_carry_signatures, respons
 use relay_router::{Delivery, Usage};
 use serde::Deserialize;
 
+use super::watch::BodyWatch;
 use crate::body::BodyError;
-use crate::middleware::watch::BodyWatch;
 use crate::telemetry::RequestTelemetry;
 
 /// The most of a non-streaming body kept to read its `usage` at the end.
@@ -51,8 +51,8 @@ struct Seen {
 }
 
 impl DeliveryWatch {
-    pub fn new(delivery: Delivery, is_sse: bool, telemetry: Arc<RequestTelemetry>) -> Self {
-        let format = if is_sse {
+    pub fn new(delivery: Delivery, event_stream: bool, telemetry: Arc<RequestTelemetry>) -> Self {
+        let format = if event_stream {
             Format::Sse(SseParser::new(MAX_OBSERVED_EVENT))
         } else {
             Format::Json {

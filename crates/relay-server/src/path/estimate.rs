@@ -10,13 +10,17 @@ use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Response, StatusCode, header};
 
 use crate::body::{RelayBody, full};
-use crate::context::RouteInfo;
 
 /// Marks an answer the relay estimated rather than relayed.
 pub const ESTIMATE_HEADER: HeaderName = HeaderName::from_static("x-cc-relay-estimate");
 
 /// Whether an upstream status says the endpoint is not there (rather than
 /// that the request or the backend failed).
+///
+/// Then, as for a count the upstream made, the attempt is given back to the
+/// plan (`Plan::skip`): nothing counts toward the circuit, a key cooldown
+/// or failover, and the key's reserved request (its message RPM) is
+/// refunded.
 pub fn endpoint_missing(status: StatusCode) -> bool {
     matches!(
         status,
@@ -25,7 +29,7 @@ pub fn endpoint_missing(status: StatusCode) -> bool {
 }
 
 /// `200 {"input_tokens": N}` with `x-cc-relay-estimate: true`.
-pub fn estimated_count(body: &Bytes, route: Option<RouteInfo>) -> Response<RelayBody> {
+pub fn estimated_count(body: &Bytes) -> Response<RelayBody> {
     let tokens = relay_core::estimate_input_tokens(body).unwrap_or(1);
     let mut response = Response::new(full(format!("{{\"input_tokens\":{tokens}}}")));
     *response.status_mut() = StatusCode::OK;
@@ -35,8 +39,5 @@ pub fn estimated_count(body: &Bytes, route: Option<RouteInfo>) -> Response<Relay
         HeaderValue::from_static("application/json"),
     );
     headers.insert(ESTIMATE_HEADER, HeaderValue::from_static("true"));
-    if let Some(route) = route {
-        response.extensions_mut().insert(route);
-    }
     response
 }
