@@ -104,7 +104,7 @@ impl Provider for Azure {
     }
 
     fn upstream_model<'a>(&'a self, client_model: &'a str) -> &'a str {
-        match (self.info.model_mapping.get(client_model), &self.deployment) {
+        match (self.info.model_map.get(client_model), &self.deployment) {
             (Some(mapped), _) => mapped,
             (None, Some(deployment)) => deployment,
             (None, None) => client_model,

@@ -25,6 +25,7 @@ mod credentials;
 mod decoder;
 mod encoding;
 mod error;
+mod fidelity;
 mod headers;
 mod json_body;
 mod provider;
@@ -42,13 +43,11 @@ pub use azure::Azure;
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub use bedrock::fuzz::{FuzzOutcome, event_stream_case};
-pub use bedrock::{
-    BEDROCK_ANTHROPIC_VERSION, Bedrock, BedrockStreamDecoder, DEFAULT_BEDROCK_BETAS,
-    MAX_FRAME_BYTES,
-};
+pub use bedrock::{BEDROCK_ANTHROPIC_VERSION, Bedrock, BedrockStreamDecoder, MAX_FRAME_BYTES};
 pub use build::build_provider;
 pub use decoder::{DecodeError, ResponseDecoder};
 pub use error::ProviderError;
+pub use fidelity::{BetaPolicy, DEFAULT_BEDROCK_BETAS, DEFAULT_VERTEX_BETAS, StripPolicy};
 pub use provider::{BoxFuture, Credential, Endpoint, Provider, ProviderInfo};
 pub use request::{ClientRequest, prepare_request};
 pub use vertex::{VERTEX_ANTHROPIC_VERSION, Vertex};

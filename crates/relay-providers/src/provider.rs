@@ -8,10 +8,11 @@ use std::pin::Pin;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode, Uri};
 use relay_config::ProviderType;
-use relay_core::{Secret, is_hop_by_hop, is_secret_header};
+use relay_core::{ModelMap, Secret, is_hop_by_hop, is_secret_header};
 
 use crate::decoder::ResponseDecoder;
 use crate::error::ProviderError;
+use crate::fidelity::{BetaPolicy, StripPolicy};
 use crate::request::ClientRequest;
 
 /// A boxed future, so `Provider` stays object-safe.
@@ -56,7 +57,13 @@ pub struct ProviderInfo {
     pub base_url: String,
     pub models: Vec<String>,
     pub model_mapping: BTreeMap<String, String>,
+    /// `model_mapping` compiled: exact keys, then `*` patterns.
+    pub model_map: ModelMap<String>,
     pub has_keys: bool,
+    /// Which `anthropic-beta` values this backend receives.
+    pub betas: BetaPolicy,
+    /// Which top-level body fields are removed before sending.
+    pub strip_fields: StripPolicy,
 }
 
 impl ProviderInfo {
@@ -67,7 +74,10 @@ impl ProviderInfo {
             base_url: base_url.trim_end_matches('/').to_owned(),
             models: config.models.clone(),
             model_mapping: config.model_mapping.clone(),
+            model_map: ModelMap::from_table(&config.model_mapping),
             has_keys: config.keys.iter().any(|key| !key.key.is_empty()),
+            betas: BetaPolicy::from_config(config),
+            strip_fields: StripPolicy::from_config(config),
         }
     }
 }
@@ -118,9 +128,11 @@ pub trait Provider: Send + Sync + Debug {
         true
     }
 
-    /// The model name to send upstream: the mapping's target, else the client's.
+    /// The model name to send upstream: the mapping's target (exact key,
+    /// else the most specific `*` pattern), else the client's.
     fn upstream_model<'a>(&'a self, client_model: &'a str) -> &'a str {
-        self.model_mapping()
+        self.info()
+            .model_map
             .get(client_model)
             .map_or(client_model, String::as_str)
     }

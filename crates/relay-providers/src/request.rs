@@ -19,7 +19,8 @@ pub struct ClientRequest<'a> {
 }
 
 /// Builds the upstream request for one attempt: URL, forwarded headers,
-/// (possibly transformed) body, then credentials.
+/// (possibly transformed) body, the provider's beta and field policies
+/// (see [`crate::fidelity`]), then credentials.
 pub async fn prepare_request(
     provider: &dyn Provider,
     request: &ClientRequest<'_>,
@@ -45,6 +46,19 @@ pub async fn prepare_request(
             headers.append(name.clone(), value.clone());
         }
     }
+    let info = provider.info();
+    let (parts, body) = upstream.into_parts();
+    let mut parts = parts;
+    let body = crate::fidelity::apply(
+        provider.name(),
+        &info.betas,
+        &info.strip_fields,
+        &mut parts.headers,
+        &body,
+    )
+    .unwrap_or(body);
+    let mut upstream = Request::from_parts(parts, body);
+    // Last: SigV4 signs the body as it will be sent.
     provider
         .authenticate(&mut upstream, credential, request.headers)
         .await?;

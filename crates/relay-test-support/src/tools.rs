@@ -33,6 +33,33 @@ pub fn python() -> PathBuf {
     venv
 }
 
+/// The Claude Code version `scripts/test` installs (pinned, so a release
+/// that changes its wire behaviour cannot fail the suite overnight).
+pub const CLAUDE_CODE_VERSION: &str = "2.1.332";
+
+/// The Claude Code CLI (`claude`) that `scripts/test` installs from npm
+/// into the target directory's `test-env/claude-code`; `CC_RELAY_TEST_CLAUDE`
+/// overrides it.
+///
+/// # Panics
+/// When it is not there, naming the command that installs it.
+pub fn claude_code() -> PathBuf {
+    if let Some(path) = std::env::var_os("CC_RELAY_TEST_CLAUDE") {
+        return PathBuf::from(path);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| workspace_root().join("target"), PathBuf::from);
+    let dir = target.join("test-env/claude-code");
+    let claude = dir.join("node_modules/.bin/claude");
+    assert!(
+        is_executable(&claude),
+        "Claude Code is not installed: run `scripts/test` once, or `npm install --prefix {} \
+         @anthropic-ai/claude-code@{CLAUDE_CODE_VERSION}` (npm comes with `apt-get install -y npm`)",
+        dir.display()
+    );
+    claude
+}
+
 /// The path of `program` on `PATH` (or `program` itself when it is a path
 /// to an executable file).
 ///

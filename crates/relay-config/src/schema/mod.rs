@@ -55,6 +55,11 @@ pub struct ServerConfig {
     pub timeout_ms: u64,
     /// Idle gap allowed between two chunks of a streamed response; 0 = `timeout_ms`.
     pub stream_idle_timeout_ms: u64,
+    /// After this long without a byte from the upstream mid-stream, the
+    /// client gets an SSE comment (`: keepalive`) so proxies and clients do
+    /// not give up during long thinking; 0 = off. It never resets the idle
+    /// timeout above.
+    pub sse_keepalive_ms: u64,
     /// TCP + TLS connect timeout for upstreams.
     pub connect_timeout_ms: u64,
     /// Requests handled at once; 0 = unlimited. Past it, new requests get 503.
@@ -84,6 +89,7 @@ impl Default for ServerConfig {
             auth: AuthConfig::default(),
             timeout_ms: 600_000,
             stream_idle_timeout_ms: 0,
+            sse_keepalive_ms: 15_000,
             connect_timeout_ms: 10_000,
             max_concurrent: 0,
             max_body_bytes: 32 * 1024 * 1024,

@@ -18,8 +18,18 @@ pub struct ProviderConfig {
     pub base_url: Option<String>,
     /// Models this provider serves, as listed by `GET /v1/models`.
     pub models: Vec<String>,
-    /// Client model name -> the name this provider knows it by.
+    /// Client model name -> the name this provider knows it by. Keys may
+    /// hold `*` wildcards (`claude-*haiku*`); an exact key beats a pattern,
+    /// the most specific pattern (most literal characters) beats the others.
     pub model_mapping: BTreeMap<String, String>,
+    /// Which `anthropic-beta` values reach this backend (header and body
+    /// `anthropic_beta` alike): `["*"]` all, `[]` none. Unset: all, except on
+    /// `bedrock` and `vertex`, which get a built-in allow-list.
+    pub betas: Option<Vec<String>>,
+    /// Top-level request fields removed before sending. Unset: none, except
+    /// `context_management` on `bedrock` and `vertex` when the
+    /// context-management beta is not forwarded to them.
+    pub strip_fields: Option<Vec<String>>,
     pub keys: Vec<KeyConfig>,
     pub pooling: PoolingConfig,
     /// Provider preference for `failover` (higher first). Unset: the first key's, else 1.
@@ -37,9 +47,7 @@ pub struct ProviderConfig {
     /// `bedrock`: the profile to read from `~/.aws/credentials` and `~/.aws/config`
     /// when no static credentials are configured. Unset: `AWS_PROFILE`, else `default`.
     pub aws_profile: Option<String>,
-    /// `bedrock`: the `anthropic-beta` values forwarded in the body's `anthropic_beta`;
-    /// others are dropped, since Bedrock rejects betas it does not know. Unset: the
-    /// built-in list; `["*"]`: forward every beta.
+    /// The older name of `betas`, still accepted (it was Bedrock's only).
     pub bedrock_betas: Option<Vec<String>>,
     pub gcp_project_id: Option<String>,
     pub gcp_region: Option<String>,
@@ -71,6 +79,8 @@ impl Default for ProviderConfig {
             base_url: None,
             models: Vec::new(),
             model_mapping: BTreeMap::new(),
+            betas: None,
+            strip_fields: None,
             keys: Vec::new(),
             pooling: PoolingConfig::default(),
             priority: None,
@@ -102,6 +112,11 @@ impl ProviderConfig {
         self.priority
             .or_else(|| self.keys.first().and_then(|k| k.priority))
             .unwrap_or(1)
+    }
+
+    /// The configured beta allow-list: `betas`, else its older name `bedrock_betas`.
+    pub fn beta_list(&self) -> Option<&[String]> {
+        self.betas.as_deref().or(self.bedrock_betas.as_deref())
     }
 
     /// The provider-level weight, falling back to the Go file's per-key value.

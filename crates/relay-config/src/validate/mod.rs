@@ -14,6 +14,9 @@ use crate::schema::{
 };
 
 mod cloud;
+mod fidelity;
+
+use fidelity::model_patterns;
 
 /// Go cc-relay's key priorities: 0 low, 1 normal, 2 high.
 const MAX_KEY_PRIORITY: u32 = 2;
@@ -182,6 +185,13 @@ fn provider_fields(provider: &ProviderConfig, at: &str, out: &mut Problems) {
             );
         }
     }
+    model_patterns(
+        &provider.model_mapping,
+        &format!("{at}.model_mapping"),
+        false,
+        out,
+    );
+    fidelity::provider_lists(provider, at, out);
     if let Some(weight) = provider.weight.filter(|w| *w > MAX_WEIGHT) {
         out.add(
             format!("{at}.weight"),
@@ -256,6 +266,7 @@ fn routing(routing: &RoutingConfig, providers: &[ProviderConfig], out: &mut Prob
             );
         }
     }
+    model_patterns(&routing.model_mapping, "routing.model_mapping", true, out);
     if routing.strategy == RoutingStrategy::ModelBased
         && routing.model_mapping.is_empty()
         && default_provider.is_none()

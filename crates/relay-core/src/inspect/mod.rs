@@ -31,6 +31,7 @@
 
 mod classify;
 mod decode;
+mod edit;
 mod error;
 #[cfg(any(test, feature = "fuzzing"))]
 pub(crate) mod fuzz;
@@ -53,6 +54,10 @@ use serde_json::Value;
 
 use decode::summarize;
 
+pub use edit::{
+    remove_top_level_fields, replace_top_level_value, restore_message_start_model,
+    restore_response_model, restore_stream_model, top_level_value,
+};
 pub use error::InspectError;
 
 /// What the relay needs to know about a Messages request.

@@ -57,6 +57,57 @@ pub(super) fn top_level_spans(body: &[u8]) -> Scan<Spans> {
     }
 }
 
+/// One member of a JSON object: where its key starts and its value's span.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Member {
+    /// The key, unescaped.
+    pub(crate) key: String,
+    /// The offset of the key's opening quote.
+    pub(crate) start: usize,
+    /// The value, without surrounding whitespace.
+    pub(crate) value: Range<usize>,
+}
+
+/// Every member of the object that `body` is (whitespace around it allowed),
+/// in order, duplicates included; nested values are checked for structure
+/// only, as by [`top_level_spans`].
+pub(crate) fn object_members(body: &[u8]) -> Scan<Vec<Member>> {
+    let mut scanner = Scanner { body, pos: 0 };
+    let mut members = Vec::new();
+    scanner.expect(b'{')?;
+    if scanner.peek_after_whitespace() == b'}' {
+        scanner.pos += 1;
+    } else {
+        loop {
+            scanner.expect(b'"')?;
+            let start = scanner.pos - 1;
+            scanner.pos = string_end(body, scanner.pos).ok_or(Malformed)?;
+            let literal = body.get(start..scanner.pos).ok_or(Malformed)?;
+            let key = match std::str::from_utf8(&literal[1..literal.len() - 1]) {
+                Ok(plain) if !plain.contains('\\') => plain.to_owned(),
+                _ => serde_json::from_slice(literal).map_err(|_| Malformed)?,
+            };
+            scanner.expect(b':')?;
+            let value = scanner.skip_value()?;
+            members.push(Member { key, start, value });
+            match scanner.peek_after_whitespace() {
+                b',' => scanner.pos += 1,
+                b'}' => {
+                    scanner.pos += 1;
+                    break;
+                }
+                _ => return Err(Malformed),
+            }
+        }
+    }
+    scanner.peek_after_whitespace();
+    if scanner.pos == body.len() {
+        Ok(members)
+    } else {
+        Err(Malformed)
+    }
+}
+
 /// Which top-level key `literal` (a string literal, quotes included) is, once
 /// unescaped: `"mod\u0065l"` is `model`. Keys are decoded strictly, as
 /// serde_json would, since a key that is not valid text cannot be told apart

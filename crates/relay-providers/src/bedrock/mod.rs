@@ -28,15 +28,15 @@ use http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode, Uri, header}
 use relay_config::{ProviderConfig, ProviderType};
 
 pub use eventstream::{BedrockStreamDecoder, MAX_FRAME_BYTES};
-pub use request::{BEDROCK_ANTHROPIC_VERSION, DEFAULT_BEDROCK_BETAS};
+pub use request::BEDROCK_ANTHROPIC_VERSION;
 
 use crate::credentials::Env;
 use crate::credentials::aws::{self, BedrockAuth};
 use crate::decoder::ResponseDecoder;
 use crate::error::ProviderError;
+use crate::fidelity::BetaPolicy;
 use crate::provider::{BoxFuture, Credential, Endpoint, Provider, ProviderInfo, set_secret_header};
 use crate::request::ClientRequest;
-use request::BetaFilter;
 
 /// The SigV4 service name of Bedrock's runtime API.
 const SIGNING_SERVICE: &str = "bedrock";
@@ -46,7 +46,7 @@ const SIGNING_SERVICE: &str = "bedrock";
 pub struct Bedrock {
     info: ProviderInfo,
     region: String,
-    betas: BetaFilter,
+    betas: BetaPolicy,
     /// How requests without a pool key authenticate; `None` when the provider has keys.
     auth: Option<BedrockAuth>,
 }
@@ -84,7 +84,7 @@ impl Bedrock {
         let provider = Self {
             info: ProviderInfo::from_config(config, &base_url),
             region,
-            betas: BetaFilter::from_config(config.bedrock_betas.as_deref()),
+            betas: BetaPolicy::from_config(config),
             auth,
         };
         request::invoke_uri(&provider.info.name, &provider.info.base_url, "model", true)?;

@@ -1,108 +1,35 @@
 //! The Bedrock request: the model moves into the URL, `model` and `stream`
 //! leave the body, `anthropic_version` is added, and the client's
 //! `anthropic-beta` header values move into the body's `anthropic_beta`,
-//! keeping only the betas Bedrock accepts (it rejects the others).
+//! keeping only the betas the provider's `betas` policy allows (Bedrock
+//! rejects betas it does not know; see [`crate::fidelity`]).
 
 use bytes::Bytes;
 use http::{HeaderMap, Uri};
 
 use crate::encoding::path_segment;
 use crate::error::ProviderError;
+use crate::fidelity::{BetaPolicy, split_betas};
 use crate::json_body::TopLevel;
 
 /// The `anthropic_version` Bedrock requires.
 pub const BEDROCK_ANTHROPIC_VERSION: &str = "bedrock-2023-05-31";
-
-/// The betas Bedrock documents for Claude models; the default allow-list.
-pub const DEFAULT_BEDROCK_BETAS: &[&str] = &[
-    "computer-use-2024-10-22",
-    "computer-use-2025-01-24",
-    "token-efficient-tools-2025-02-19",
-    "interleaved-thinking-2025-05-14",
-    "output-128k-2025-02-19",
-    "dev-full-thinking-2025-05-14",
-    "context-1m-2025-08-07",
-    "context-management-2025-06-27",
-    "effort-2025-11-24",
-    "tool-search-tool-2025-10-19",
-    "tool-examples-2025-10-29",
-];
-
-/// Which betas travel to Bedrock.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum BetaFilter {
-    All,
-    Only(Vec<String>),
-}
-
-impl BetaFilter {
-    pub(crate) fn from_config(betas: Option<&[String]>) -> Self {
-        match betas {
-            None => Self::Only(
-                DEFAULT_BEDROCK_BETAS
-                    .iter()
-                    .map(|b| (*b).to_owned())
-                    .collect(),
-            ),
-            Some(list) if list.iter().any(|b| b.trim() == "*") => Self::All,
-            Some(list) => Self::Only(list.iter().map(|b| b.trim().to_owned()).collect()),
-        }
-    }
-
-    fn allows(&self, beta: &str) -> bool {
-        match self {
-            Self::All => true,
-            Self::Only(list) => list.iter().any(|b| b == beta),
-        }
-    }
-}
-
-/// The betas the client asked for (every `anthropic-beta` header, comma-separated
-/// values, plus any `anthropic_beta` already in the body), in order, once each,
-/// split into (kept, dropped).
-fn betas(
-    headers: &HeaderMap,
-    body: &TopLevel<'_>,
-    filter: &BetaFilter,
-) -> (Vec<String>, Vec<String>) {
-    let mut all: Vec<String> = Vec::new();
-    if let Some(existing) = body
-        .get("anthropic_beta")
-        .and_then(|raw| serde_json::from_str::<Vec<String>>(raw).ok())
-    {
-        all.extend(existing);
-    }
-    for value in headers.get_all("anthropic-beta") {
-        let Ok(value) = value.to_str() else { continue };
-        all.extend(value.split(',').map(|b| b.trim().to_owned()));
-    }
-    let mut kept = Vec::new();
-    let mut dropped = Vec::new();
-    for beta in all.into_iter().filter(|b| !b.is_empty()) {
-        if kept.contains(&beta) || dropped.contains(&beta) {
-            continue;
-        }
-        if filter.allows(&beta) {
-            kept.push(beta);
-        } else {
-            dropped.push(beta);
-        }
-    }
-    (kept, dropped)
-}
 
 /// The body Bedrock's `InvokeModel` takes for a Messages request.
 pub(crate) fn transform_body(
     provider: &str,
     body: &Bytes,
     headers: &HeaderMap,
-    filter: &BetaFilter,
+    filter: &BetaPolicy,
 ) -> Result<Bytes, ProviderError> {
     let mut top = TopLevel::parse(body).map_err(|err| ProviderError::Request {
         provider: provider.to_owned(),
         message: format!("the request body is not a JSON object: {err}"),
     })?;
-    let (kept, dropped) = betas(headers, &top, filter);
+    let in_body = top
+        .get("anthropic_beta")
+        .and_then(|raw| serde_json::from_str::<Vec<String>>(raw).ok());
+    let (kept, dropped) = split_betas(filter, headers, in_body);
     if !dropped.is_empty() {
         tracing::debug!(provider, betas = ?dropped, "dropping anthropic-beta values Bedrock does not accept");
     }
@@ -140,6 +67,14 @@ mod tests {
 
     use super::*;
 
+    fn policy(list: Option<&[&str]>) -> BetaPolicy {
+        BetaPolicy::from_config(&relay_config::ProviderConfig {
+            kind: relay_config::ProviderType::Bedrock,
+            betas: list.map(|l| l.iter().map(|b| (*b).to_owned()).collect()),
+            ..relay_config::ProviderConfig::default()
+        })
+    }
+
     fn headers(betas: &[&str]) -> HeaderMap {
         let mut map = HeaderMap::new();
         for beta in betas {
@@ -148,7 +83,7 @@ mod tests {
         map
     }
 
-    fn transform(body: &str, betas: &[&str], filter: &BetaFilter) -> serde_json::Value {
+    fn transform(body: &str, betas: &[&str], filter: &BetaPolicy) -> serde_json::Value {
         let out =
             transform_body("b", &Bytes::from(body.to_owned()), &headers(betas), filter).unwrap();
         serde_json::from_slice(&out).unwrap()
@@ -163,7 +98,7 @@ mod tests {
                 "interleaved-thinking-2025-05-14,claude-code-20250219",
                 "context-1m-2025-08-07",
             ],
-            &BetaFilter::from_config(None),
+            &policy(None),
         );
         assert_eq!(
             out,
@@ -181,7 +116,7 @@ mod tests {
     fn exact_bytes_without_betas() {
         let body = r#"{"model":"m","messages":[{"role":"user","content":"x"}],"max_tokens":1}"#;
         let out =
-            transform_body("b", &Bytes::from(body), &HeaderMap::new(), &BetaFilter::All).unwrap();
+            transform_body("b", &Bytes::from(body), &HeaderMap::new(), &BetaPolicy::All).unwrap();
         assert_eq!(
             out,
             r#"{"messages":[{"role":"user","content":"x"}],"max_tokens":1,"anthropic_version":"bedrock-2023-05-31"}"#
@@ -192,16 +127,16 @@ mod tests {
     fn the_allow_list_is_configurable() {
         let body =
             r#"{"model":"m","anthropic_beta":["a"],"anthropic_version":"bedrock-2023-05-31"}"#;
-        let custom = BetaFilter::from_config(Some(&["b".to_owned()]));
+        let custom = policy(Some(&["b"]));
         let out = transform(body, &["b, c", "b"], &custom);
         assert_eq!(
             out,
             json!({"anthropic_version": "bedrock-2023-05-31", "anthropic_beta": ["b"]})
         );
-        let all = BetaFilter::from_config(Some(&["*".to_owned()]));
+        let all = policy(Some(&["*"]));
         let out = transform(body, &["b, c"], &all);
         assert_eq!(out["anthropic_beta"], json!(["a", "b", "c"]));
-        let none = BetaFilter::from_config(Some(&[]));
+        let none = policy(Some(&[]));
         assert!(
             transform(body, &["b"], &none)
                 .get("anthropic_beta")

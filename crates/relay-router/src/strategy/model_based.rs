@@ -1,47 +1,53 @@
 //! `model_based`: the provider that `routing.model_mapping` assigns to the
-//! request's model comes first. The longest prefix of the model name wins
-//! (`{"claude-opus": bedrock, "claude-": anthropic}` sends `claude-opus-4-1`
-//! to bedrock). When that provider is not among the candidates, the next
-//! longest matching prefix's provider is used, then `routing.default_provider`.
-//! Everything not placed that way follows by priority, as `failover`.
+//! request's model comes first. A plain key is a prefix, a key with `*` a
+//! pattern over the whole id (`claude-*haiku*`); a prefix counts as the
+//! pattern `key*`, and the most specific match (most literal characters)
+//! wins (`{"claude-opus": bedrock, "claude-": anthropic}` sends
+//! `claude-opus-4-1` to bedrock). When that provider is not among the
+//! candidates, the next most specific match's provider is used, then
+//! `routing.default_provider`. Everything not placed that way follows by
+//! priority, as `failover`.
 
 use relay_config::RoutingConfig;
+use relay_core::{ModelMap, ModelPattern};
 
 use super::{Candidate, failover};
 
 #[derive(Debug)]
 pub(super) struct ModelRoutes {
-    /// (prefix, provider), longest prefix first.
-    by_prefix: Vec<(Box<str>, Box<str>)>,
+    /// Pattern (a prefix `p` as `p*`) -> provider.
+    by_model: ModelMap<Box<str>>,
     default_provider: Option<Box<str>>,
 }
 
 impl ModelRoutes {
     pub(super) fn new(routing: &RoutingConfig) -> Self {
-        let mut by_prefix: Vec<(Box<str>, Box<str>)> = routing
-            .model_mapping
-            .iter()
-            .map(|(prefix, provider)| (prefix.as_str().into(), provider.as_str().into()))
-            .collect();
-        // Stable: equal lengths keep the map's (alphabetical) order.
-        by_prefix.sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
+        // Equal specificity keeps the map's (alphabetical) order; `config
+        // validate` reports such overlaps.
+        let by_model = ModelMap::new(routing.model_mapping.iter().map(|(key, provider)| {
+            let pattern = if key.contains('*') {
+                ModelPattern::new(key)
+            } else {
+                ModelPattern::new(&format!("{key}*"))
+            };
+            (pattern, provider.as_str().into())
+        }));
         let default_provider = routing
             .default_provider
             .as_deref()
             .filter(|name| !name.is_empty())
             .map(Into::into);
         Self {
-            by_prefix,
+            by_model,
             default_provider,
         }
     }
 
     /// The providers preferred for `model`, best first (may repeat).
     fn preferred<'s>(&'s self, model: &'s str) -> impl Iterator<Item = &'s str> {
-        self.by_prefix
-            .iter()
-            .filter(move |(prefix, _)| model.starts_with(&**prefix))
-            .map(|(_, provider)| &**provider)
+        self.by_model
+            .matching(model)
+            .map(|provider| &**provider)
             .chain(self.default_provider.as_deref())
     }
 
@@ -150,6 +156,22 @@ mod tests {
             names(&routes, &all, "claude-haiku-4-5"),
             ["backup", "anthropic", "zai", "bedrock"]
         );
+    }
+
+    #[test]
+    fn patterns_route_ids_no_key_names() {
+        let routes = routes(
+            &[
+                ("claude-", "anthropic"),
+                ("claude-*haiku*", "zai"),
+                ("claude-opus-*", "bedrock"),
+            ],
+            None,
+        );
+        let all = candidates();
+        assert_eq!(names(&routes, &all, "claude-haiku-4-5-20251001")[0], "zai");
+        assert_eq!(names(&routes, &all, "claude-opus-4-8")[0], "bedrock");
+        assert_eq!(names(&routes, &all, "claude-sonnet-4-6")[0], "anthropic");
     }
 
     #[test]

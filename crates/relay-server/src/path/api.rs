@@ -25,8 +25,9 @@ struct ModelEntry<'a> {
     created_at: &'a str,
 }
 
-/// `GET /v1/models`: every enabled provider's configured models, in
-/// configuration order, each id once; paginated like Anthropic's
+/// `GET /v1/models`: every enabled provider's client-facing ids (its
+/// `models`, then its mapping's exact keys), in configuration order, each
+/// id once; paginated like Anthropic's
 /// (`limit`, `after_id`, `before_id`).
 pub fn models(
     runtime: &Runtime,
@@ -37,7 +38,7 @@ pub fn models(
     let mut seen = HashSet::new();
     let all: Vec<&str> = runtime
         .enabled_providers()
-        .flat_map(|p| p.models().iter().map(String::as_str))
+        .flat_map(|p| client_facing_ids(&**p))
         .filter(|id| seen.insert(*id))
         .collect();
 
@@ -63,6 +64,19 @@ pub fn models(
         "first_id": page.first().map(|m| m.id),
         "last_id": page.last().map(|m| m.id),
     }))
+}
+
+/// The ids a client may ask a provider for: its `models`, then the exact
+/// (non-pattern) keys of its `model_mapping`. Claude Code's model picker
+/// lists what it finds here.
+fn client_facing_ids(provider: &dyn relay_providers::Provider) -> impl Iterator<Item = &str> {
+    provider.models().iter().map(String::as_str).chain(
+        provider
+            .model_mapping()
+            .keys()
+            .map(String::as_str)
+            .filter(|key| !key.contains('*')),
+    )
 }
 
 /// `GET /v1/providers`.

@@ -17,8 +17,10 @@ use relay_router::{Attempt, Outcome, Plan, TransportFailure, Verdict};
 use tokio::time::Instant;
 
 use super::context::RouteInfo;
+use super::estimate::{endpoint_missing, estimated_count};
 use super::observe::DeliveryWatch;
 use super::relayed::{is_event_stream, relay_response, routing_headers};
+use super::stream::Fidelity;
 use super::thinking::body_for;
 use super::watch::watch_body;
 use crate::body::{RelayBody, full};
@@ -45,6 +47,8 @@ pub struct Attempts<'a> {
     pub header_timeout: Duration,
     /// How long a started response body may stay silent.
     pub idle_timeout: Duration,
+    /// `server.sse_keepalive_ms`, when not 0.
+    pub keepalive: Option<Duration>,
 }
 
 /// How one attempt ended.
@@ -114,6 +118,12 @@ impl Attempts<'_> {
             return Tried::Failed(Fallback::Skipped);
         };
         let endpoint = self.endpoint;
+        if !provider.supports(endpoint) && endpoint == Endpoint::CountTokens {
+            // Answered here: nothing is recorded against the provider or its key.
+            let route = route_of(&attempt);
+            plan.skip(attempt);
+            return Tried::Delivered(estimated_count(self.body), route);
+        }
         if !provider.supports(endpoint) {
             // Not a failure of the provider: it simply does not offer this endpoint.
             let error = ApiError::not_found(format!(
@@ -126,11 +136,7 @@ impl Attempts<'_> {
         }
         self.telemetry
             .attempt(&attempt.provider, attempt.key_id.as_deref());
-        let route = RouteInfo {
-            provider: attempt.provider.to_string(),
-            key_id: attempt.key_id.clone(),
-            affinity_hit: attempt.affinity_hit,
-        };
+        let route = route_of(&attempt);
         let router = &self.runtime.router;
         let attempt_body = body_for(self.body, self.summary, router, &attempt.provider);
         let client = ClientRequest {
@@ -170,6 +176,24 @@ impl Attempts<'_> {
                 return Tried::Failed(Fallback::Transport(ApiError::from(&err)));
             }
         };
+        if endpoint == Endpoint::CountTokens && count_answered(response.status()) {
+            // Neither a count nor a 404/405 touches the circuit, the key's
+            // cooldown or its message budget: the attempt is given back.
+            plan.skip(attempt);
+            if endpoint_missing(response.status()) {
+                tracing::debug!(provider = %route.provider, status = response.status().as_u16(), "count_tokens not offered upstream: answering with an estimate");
+                return Tried::Delivered(estimated_count(self.body), route);
+            }
+            let response = relay_response(
+                response,
+                None,
+                false,
+                self.idle_timeout,
+                HeaderMap::new(),
+                Fidelity::default(),
+            );
+            return Tried::Delivered(response, route);
+        }
         if response.status().is_success() {
             self.deliver(plan, attempt, provider.as_ref(), response, route)
         } else {
@@ -199,12 +223,20 @@ impl Attempts<'_> {
         let decoder = provider.response_decoder(self.endpoint, self.summary.stream);
         // Decided once: the decoder's output is always an event stream.
         let event_stream = decoder.is_some() || is_event_stream(response.headers());
+        let fidelity = Fidelity {
+            // The client sees the model it asked for, whatever the mapping sent.
+            restore_model: (self.endpoint == Endpoint::Messages
+                && provider.upstream_model(&self.summary.model) != self.summary.model)
+                .then(|| self.summary.model.clone()),
+            keepalive: self.keepalive,
+        };
         let response = relay_response(
             response,
             decoder,
             event_stream,
             self.idle_timeout,
             key_headers,
+            fidelity,
         );
         let watch = DeliveryWatch::new(delivery, event_stream, Arc::clone(self.telemetry));
         Tried::Delivered(watch_body(response, watch), route)
@@ -282,6 +314,20 @@ impl Attempts<'_> {
         }
         verdict
     }
+}
+
+fn route_of(attempt: &Attempt) -> RouteInfo {
+    RouteInfo {
+        provider: attempt.provider.to_string(),
+        key_id: attempt.key_id.clone(),
+        affinity_hit: attempt.affinity_hit,
+    }
+}
+
+/// A `count_tokens` answer that is not the provider's failure: a count, or
+/// the endpoint missing.
+fn count_answered(status: StatusCode) -> bool {
+    status.is_success() || endpoint_missing(status)
 }
 
 fn credential_for<'a>(provider: &dyn Provider, key: Option<&'a Secret>) -> Credential<'a> {

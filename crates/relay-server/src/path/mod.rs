@@ -31,6 +31,7 @@ mod api;
 mod attempt;
 mod auth;
 mod context;
+mod estimate;
 mod observe;
 mod refusal;
 mod relay;

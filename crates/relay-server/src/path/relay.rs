@@ -80,6 +80,8 @@ pub async fn relay(
             0 => server.timeout_ms,
             idle => idle,
         }),
+        keepalive: (server.sse_keepalive_ms > 0)
+            .then(|| Duration::from_millis(server.sse_keepalive_ms)),
     };
     let mut fallback: Option<Fallback> = None;
     loop {

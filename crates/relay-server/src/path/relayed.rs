@@ -10,7 +10,7 @@ use relay_providers::ResponseDecoder;
 use relay_router::{Attempt, Router};
 use tokio::time::Instant;
 
-use super::stream::UpstreamBody;
+use super::stream::{Fidelity, UpstreamBody};
 use crate::body::RelayBody;
 
 /// Phase `response headers`, for a delivered attempt. `event_stream` was
@@ -21,6 +21,7 @@ pub fn relay_response(
     event_stream: bool,
     idle_timeout: Duration,
     routing: HeaderMap,
+    fidelity: Fidelity,
 ) -> Response<RelayBody> {
     let (mut parts, body) = upstream.into_parts();
     let decoded = decoder.is_some();
@@ -51,8 +52,12 @@ pub fn relay_response(
         );
         headers.insert(X_ACCEL_BUFFERING, HeaderValue::from_static("no"));
     }
+    if fidelity.restore_model.is_some() {
+        // The client's model id may be longer or shorter than the upstream's.
+        headers.remove(header::CONTENT_LENGTH);
+    }
     headers.extend(routing);
-    let body = UpstreamBody::new(body, idle_timeout, event_stream, decoder);
+    let body = UpstreamBody::new(body, idle_timeout, event_stream, decoder, fidelity);
     let mut response = Response::new(http_body_util::BodyExt::boxed_unsync(body));
     *response.status_mut() = parts.status;
     *response.headers_mut() = parts.headers;

@@ -8,6 +8,13 @@
 //! gets an aborted body, so a truncated JSON document is never mistaken for a
 //! complete one. Dropping this body (the client went away) drops the upstream
 //! body, which closes the upstream connection at once.
+//!
+//! Two edits keep every backend looking like Anthropic ([`Fidelity`]): when
+//! the provider's mapping changed the model, the client's id is written back
+//! (into `message_start` in a stream, the only bytes touched; into a JSON
+//! body's `model`, which is held until complete for that); and during long
+//! silences mid-stream an SSE comment (`: keepalive`) goes out every
+//! `server.sse_keepalive_ms`, which never resets the idle timeout.
 
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
@@ -25,6 +32,22 @@ use crate::body::BodyError;
 
 /// The most one unfinished SSE event may hold before the stream is failed.
 const MAX_PENDING_EVENT_BYTES: usize = 16 * 1024 * 1024;
+/// The most of a JSON body held back to restore its model; a larger one
+/// (none is: a Messages response is a few hundred KiB at most) goes through
+/// unchanged.
+const MAX_RESTORED_JSON_BYTES: usize = 16 * 1024 * 1024;
+/// An SSE comment line: clients and proxies see traffic, parsers skip it.
+const KEEPALIVE: &[u8] = b": keepalive\n\n";
+
+/// What the relay changes in a delivered response so a mapped or
+/// non-Anthropic backend looks like the model the client asked for.
+#[derive(Clone, Debug, Default)]
+pub struct Fidelity {
+    /// The client's model id, when the provider's mapping sent another one upstream.
+    pub restore_model: Option<String>,
+    /// `server.sse_keepalive_ms`, when not 0.
+    pub keepalive: Option<Duration>,
+}
 
 pin_project! {
     /// An upstream response body on its way to the client.
@@ -34,6 +57,14 @@ pin_project! {
         #[pin]
         idle: Sleep,
         idle_timeout: Duration,
+        // Only polled when `keepalive_every` is set, and only for SSE.
+        #[pin]
+        keepalive: Sleep,
+        keepalive_every: Option<Duration>,
+        // The client's model until it has been written back.
+        restore_model: Option<String>,
+        // A JSON body held back for the model restore.
+        held_json: Vec<u8>,
         // Present for `text/event-stream` responses: output is cut at event boundaries.
         sse: Option<SseSplitter>,
         // Present when the backend's wire format must be turned into Anthropic's first.
@@ -50,11 +81,17 @@ impl UpstreamBody {
         idle_timeout: Duration,
         event_stream: bool,
         decoder: Option<Box<dyn ResponseDecoder>>,
+        fidelity: Fidelity,
     ) -> Self {
+        let keepalive_every = fidelity.keepalive.filter(|_| event_stream);
         Self {
             inner,
             idle: tokio::time::sleep(idle_timeout),
             idle_timeout,
+            keepalive: tokio::time::sleep(keepalive_every.unwrap_or(idle_timeout)),
+            keepalive_every,
+            restore_model: fidelity.restore_model,
+            held_json: Vec::new(),
             sse: event_stream.then(|| SseSplitter::new(MAX_PENDING_EVENT_BYTES)),
             decoder,
             finished: false,
@@ -91,14 +128,24 @@ impl Body for UpstreamBody {
             let frame = match this.inner.as_mut().poll_frame(cx) {
                 Poll::Ready(frame) => frame,
                 Poll::Pending => {
-                    ready!(this.idle.as_mut().poll(cx));
-                    let error = StreamError::Idle(*this.idle_timeout);
-                    return Poll::Ready(fail(this.finished, this.sse.is_some(), error));
+                    if this.idle.as_mut().poll(cx).is_ready() {
+                        let error = StreamError::Idle(*this.idle_timeout);
+                        return Poll::Ready(fail(this.finished, this.sse.is_some(), error));
+                    }
+                    let Some(every) = *this.keepalive_every else {
+                        return Poll::Pending;
+                    };
+                    ready!(this.keepalive.as_mut().poll(cx));
+                    // Between events: the splitter holds back any half-received one.
+                    this.keepalive.as_mut().reset(Instant::now() + every);
+                    return Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(KEEPALIVE)))));
                 }
             };
-            this.idle
-                .as_mut()
-                .reset(Instant::now() + *this.idle_timeout);
+            let now = Instant::now();
+            this.idle.as_mut().reset(now + *this.idle_timeout);
+            if let Some(every) = *this.keepalive_every {
+                this.keepalive.as_mut().reset(now + every);
+            }
             match frame {
                 None => {
                     let decoded_tail = match this.decoder.as_mut().map(|d| d.finish()) {
@@ -117,6 +164,15 @@ impl Body for UpstreamBody {
                             Bytes::from(tail)
                         }
                         None => decoded_tail,
+                    };
+                    let tail = match this.restore_model.take() {
+                        Some(model) if this.sse.is_none() => {
+                            let mut held = std::mem::take(this.held_json);
+                            held.extend_from_slice(&tail);
+                            relay_core::restore_response_model(&held, &model)
+                                .unwrap_or_else(|| Bytes::from(held))
+                        }
+                        _ => tail,
                     };
                     return Poll::Ready((!tail.is_empty()).then(|| Ok(Frame::data(tail))));
                 }
@@ -137,10 +193,31 @@ impl Body for UpstreamBody {
                         };
                     }
                     let Some(splitter) = this.sse.as_mut() else {
-                        return Poll::Ready(Some(Ok(Frame::data(data))));
+                        if this.restore_model.is_none() {
+                            return Poll::Ready(Some(Ok(Frame::data(data))));
+                        }
+                        this.held_json.extend_from_slice(&data);
+                        if this.held_json.len() > MAX_RESTORED_JSON_BYTES {
+                            *this.restore_model = None;
+                            let held = std::mem::take(this.held_json);
+                            return Poll::Ready(Some(Ok(Frame::data(Bytes::from(held)))));
+                        }
+                        continue;
                     };
                     match splitter.push(data) {
-                        Ok(Some(events)) => return Poll::Ready(Some(Ok(Frame::data(events)))),
+                        Ok(Some(mut events)) => {
+                            if let Some(model) = this.restore_model.as_deref()
+                                && memchr::memmem::find(&events, b"message_start").is_some()
+                            {
+                                if let Some(restored) =
+                                    relay_core::restore_stream_model(&events, model)
+                                {
+                                    events = restored;
+                                }
+                                *this.restore_model = None;
+                            }
+                            return Poll::Ready(Some(Ok(Frame::data(events))));
+                        }
                         // Only part of an event so far: wait for the rest.
                         Ok(None) => continue,
                         Err(_) => {
@@ -158,8 +235,9 @@ impl Body for UpstreamBody {
     }
 
     fn size_hint(&self) -> SizeHint {
-        // An SSE body may gain an error event, so only plain bodies keep the upstream's hint.
-        if self.sse.is_some() {
+        // An SSE body may gain an error event, and a restored model changes
+        // the length, so only untouched plain bodies keep the upstream's hint.
+        if self.sse.is_some() || self.restore_model.is_some() {
             SizeHint::default()
         } else {
             self.inner.size_hint()
