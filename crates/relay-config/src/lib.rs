@@ -35,7 +35,8 @@ pub use schema::{
     AdminConfig, AffinityConfig, AuthConfig, CacheConfig, CacheMode, CircuitBreakerConfig, Config,
     CostConfig, DebugOptions, HealthCheckConfig, HealthConfig, KeyConfig, LogFormat, LogLevel,
     LoggingConfig, ModelCost, OlricConfig, PoolStrategy, PoolingConfig, ProviderConfig,
-    ProviderType, RistrettoConfig, RoutingConfig, RoutingStrategy, ServerConfig,
+    ProviderType, RedisEndpoint, RistrettoConfig, RoutingConfig, RoutingStrategy, ServerConfig,
+    StateBackend, StateConfig,
 };
 pub use validate::validate;
 pub use watch::{ConfigWatcher, DEFAULT_DEBOUNCE, MAX_DELAY_FACTOR, WatchError};

@@ -15,10 +15,12 @@ use relay_core::Secret;
 use serde::Deserialize;
 
 mod provider;
+mod state;
 
 pub use provider::{
     CostConfig, KeyConfig, ModelCost, PoolStrategy, PoolingConfig, ProviderConfig, ProviderType,
 };
+pub use state::{RedisEndpoint, StateBackend, StateConfig};
 
 /// The whole file.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
@@ -31,6 +33,8 @@ pub struct Config {
     pub logging: LoggingConfig,
     /// Accepted for compatibility with the Go file; cc-relay keeps its caches in process.
     pub cache: CacheConfig,
+    /// Routing state shared with other relays (`state.backend: redis`).
+    pub state: StateConfig,
 }
 
 /// `server:`: the listener and the limits the relay enforces on clients.

@@ -14,6 +14,7 @@ use crate::schema::{
 };
 
 mod cloud;
+mod state;
 
 /// Go cc-relay's key priorities: 0 low, 1 normal, 2 high.
 const MAX_KEY_PRIORITY: u32 = 2;
@@ -31,6 +32,7 @@ pub fn validate(config: &Config) -> Vec<Problem> {
     routing(&config.routing, &config.providers, &mut out);
     health(&config.health, &mut out);
     logging(&config.logging, &mut out);
+    state::state(&config.state, &mut out);
     if config.cache.mode == Some(CacheMode::Ha) {
         out.add(
             "cache.mode",
