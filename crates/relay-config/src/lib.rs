@@ -43,8 +43,8 @@ pub use schema::{
     AdminConfig, AffinityConfig, AuthConfig, BreakerTriggers, CacheConfig, CacheMode,
     CircuitBreakerConfig, Config, CostConfig, DebugOptions, GrpcConfig, HealthCheckConfig,
     HealthConfig, KeyConfig, LogFormat, LogLevel, LoggingConfig, MetricsConfig, ModelCost,
-    OlricConfig, PoolStrategy, PoolingConfig, ProviderConfig, ProviderType, RistrettoConfig,
-    RoutingConfig, RoutingStrategy, ServerConfig,
+    OlricConfig, PoolStrategy, PoolingConfig, ProviderConfig, ProviderType, RedisEndpoint,
+    RistrettoConfig, RoutingConfig, RoutingStrategy, ServerConfig, StateBackend, StateConfig,
 };
 pub use validate::validate;
 pub use warning::{Warning, WarningKind};

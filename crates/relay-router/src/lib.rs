@@ -17,6 +17,7 @@ mod pool;
 mod router;
 mod state;
 mod strategy;
+pub mod sync;
 
 pub use health::{
     Admission, BreakerSettings, CircuitPermit, CircuitState, InFlightGuard, ProviderHealth,

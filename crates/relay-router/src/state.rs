@@ -4,18 +4,22 @@
 //! `RouterState`, so a provider or key that still exists keeps its history.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
-use arc_swap::ArcSwap;
+use arc_swap::{ArcSwap, ArcSwapOption};
 use dashmap::{DashMap, DashSet};
 use relay_config::AffinityConfig;
 use relay_core::SignatureId;
 
 use crate::health::{BreakerSettings, ProviderHealth};
+use tokio::sync::mpsc;
+
 use crate::pool::{KeyLimits, KeyState};
+use crate::sync::{LocalEvent, Nudge};
 
 /// Where a conversation was last served.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct AffinityTarget {
     pub provider: Arc<str>,
     pub key_id: Option<String>,
@@ -44,12 +48,16 @@ impl Affinity {
 /// The router's process-lifetime state. Share one per process (`Arc`).
 #[derive(Debug)]
 pub struct RouterState {
-    providers: DashMap<String, Arc<ProviderHealth>>,
-    keys: DashMap<(String, String), Arc<KeyState>>,
+    pub(crate) providers: DashMap<String, Arc<ProviderHealth>>,
+    pub(crate) keys: DashMap<(String, String), Arc<KeyState>>,
     affinity: ArcSwap<Affinity>,
     /// Providers an operator switched off at run time; kept across reloads.
     disabled: DashSet<String>,
-    signatures: moka::sync::Cache<SignatureId, Arc<str>>,
+    pub(crate) signatures: moka::sync::Cache<SignatureId, Arc<str>>,
+    /// The state sync's wake-up call and queue (see `crate::sync`).
+    pub(crate) nudge: Arc<Nudge>,
+    pub(crate) outbox: ArcSwapOption<mpsc::Sender<LocalEvent>>,
+    pub(crate) dropped_events: AtomicU64,
 }
 
 /// How many thinking signatures' origins are remembered. Each entry is a
@@ -69,6 +77,9 @@ impl RouterState {
                 .max_capacity(SIGNATURE_CAPACITY)
                 .time_to_idle(SIGNATURE_TTL)
                 .build(),
+            nudge: Arc::new(Nudge::default()),
+            outbox: ArcSwapOption::empty(),
+            dropped_events: AtomicU64::new(0),
         }
     }
 
@@ -78,10 +89,10 @@ impl RouterState {
         name: &str,
         settings: BreakerSettings,
     ) -> Arc<ProviderHealth> {
-        let entry = self
-            .providers
-            .entry(name.to_owned())
-            .or_insert_with(|| Arc::new(ProviderHealth::new(settings)));
+        let entry = self.providers.entry(name.to_owned()).or_insert_with(|| {
+            let health = ProviderHealth::new(settings).with_nudge(Arc::clone(&self.nudge));
+            Arc::new(health)
+        });
         entry.set_settings(settings);
         Arc::clone(&entry)
     }
@@ -97,7 +108,10 @@ impl RouterState {
         let entry = self
             .keys
             .entry((provider.to_owned(), key_id.to_owned()))
-            .or_insert_with(|| Arc::new(KeyState::new(limits, now)));
+            .or_insert_with(|| {
+                let key = KeyState::new(limits, now).with_nudge(Arc::clone(&self.nudge));
+                Arc::new(key)
+            });
         entry.set_configured(limits);
         Arc::clone(&entry)
     }
@@ -128,15 +142,35 @@ impl RouterState {
     }
 
     pub(crate) fn remember_affinity(&self, session: &str, target: AffinityTarget) {
+        if self.pin(session, target.clone()) {
+            self.emit(|| LocalEvent::Affinity {
+                session: session.to_owned(),
+                target,
+            });
+        }
+    }
+
+    /// Pins a conversation; whether that changed anything.
+    pub(crate) fn pin(&self, session: &str, target: AffinityTarget) -> bool {
         let affinity = self.affinity.load();
-        if affinity.cache.get(session).as_ref() != Some(&target) {
+        let changed = affinity.cache.get(session).as_ref() != Some(&target);
+        if changed {
             affinity.cache.insert(session.to_owned(), target);
         }
+        changed
     }
 
     /// Switches a provider off (or back on) at run time, whatever the
     /// configuration says; the switch outlives reloads until undone.
     pub fn set_disabled(&self, provider: &str, disabled: bool) {
+        self.switch(provider, disabled);
+        self.emit(|| LocalEvent::Switch {
+            provider: provider.to_owned(),
+            disabled,
+        });
+    }
+
+    pub(crate) fn switch(&self, provider: &str, disabled: bool) {
         if disabled {
             self.disabled.insert(provider.to_owned());
         } else {
@@ -153,6 +187,12 @@ impl RouterState {
     pub fn remember_signatures(&self, provider: &Arc<str>, signatures: &[SignatureId]) {
         for signature in signatures {
             self.signatures.insert(*signature, Arc::clone(provider));
+        }
+        if !signatures.is_empty() {
+            self.emit(|| LocalEvent::Signatures {
+                provider: Arc::clone(provider),
+                ids: signatures.to_vec(),
+            });
         }
     }
 

@@ -17,12 +17,14 @@ use serde::Deserialize;
 mod compat;
 mod grpc;
 mod provider;
+mod state;
 
 pub use compat::{BreakerTriggers, MetricsConfig};
 pub use grpc::GrpcConfig;
 pub use provider::{
     CostConfig, KeyConfig, ModelCost, PoolStrategy, PoolingConfig, ProviderConfig, ProviderType,
 };
+pub use state::{RedisEndpoint, StateBackend, StateConfig};
 
 /// The whole file.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
@@ -39,6 +41,8 @@ pub struct Config {
     pub grpc: GrpcConfig,
     /// Go file's metrics section; `prometheus_listen` is read as `server.metrics_listen`.
     pub metrics: MetricsConfig,
+    /// Routing state shared with other relays (`state.backend: redis`).
+    pub state: StateConfig,
 }
 
 /// `server:`: the listener and the limits the relay enforces on clients.

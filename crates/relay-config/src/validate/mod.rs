@@ -15,6 +15,7 @@ use crate::schema::{
 
 mod cloud;
 mod fidelity;
+mod state;
 
 use fidelity::model_patterns;
 
@@ -34,6 +35,7 @@ pub fn validate(config: &Config) -> Vec<Problem> {
     routing(&config.routing, &config.providers, &mut out);
     health(&config.health, &mut out);
     logging(&config.logging, &mut out);
+    state::state(&config.state, &mut out);
     out.0
 }
 

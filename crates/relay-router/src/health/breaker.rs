@@ -274,6 +274,23 @@ impl Breaker {
         }
     }
 
+    /// Bumped on every change of phase: the state sync's change detector.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Another relay opened this circuit until `until`: open it here too,
+    /// unless it is already open for longer. The backoff is kept, so a
+    /// failing probe here still backs off from where this breaker was.
+    pub(crate) fn open_remotely(&mut self, until: Instant) {
+        let backoff = match self.phase {
+            Phase::Open { until: current, .. } if current >= until => return,
+            Phase::Open { backoff, .. } | Phase::HalfOpen { backoff, .. } => backoff,
+            Phase::Closed { .. } => 1,
+        };
+        self.enter(Phase::Open { until, backoff });
+    }
+
     pub(crate) fn force_close(&mut self) {
         match &mut self.phase {
             Phase::Closed { failures } => *failures = 0,

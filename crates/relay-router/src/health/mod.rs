@@ -68,6 +68,7 @@ use tokio::time::Instant;
 pub use breaker::{BreakerSettings, CircuitState};
 pub use permit::{Admission, CircuitPermit};
 
+use crate::sync::Nudge;
 use breaker::Breaker;
 use latency::PeakEwma;
 use permit::{BreakerOutcome, SharedBreaker, lock, record};
@@ -76,6 +77,8 @@ use permit::{BreakerOutcome, SharedBreaker, lock, record};
 #[derive(Debug)]
 pub struct ProviderHealth {
     breaker: SharedBreaker,
+    /// Wakes the state sync when the circuit changes phase (see `crate::sync`).
+    nudge: Option<Arc<Nudge>>,
     in_flight: Arc<AtomicU64>,
     latency: Mutex<PeakEwma>,
 }
@@ -85,9 +88,43 @@ impl ProviderHealth {
     pub fn new(settings: BreakerSettings) -> Self {
         Self {
             breaker: Arc::new(Mutex::new(Breaker::new(settings))),
+            nudge: None,
             in_flight: Arc::new(AtomicU64::new(0)),
             latency: Mutex::new(PeakEwma::default()),
         }
+    }
+
+    pub(crate) fn with_nudge(mut self, nudge: Arc<Nudge>) -> Self {
+        self.nudge = Some(nudge);
+        self
+    }
+
+    /// The circuit's generation (bumped on every change of phase) and state.
+    pub(crate) fn share(&self, now: Instant) -> (u64, CircuitState) {
+        let breaker = lock(&self.breaker);
+        (breaker.generation(), breaker.state(now))
+    }
+
+    /// Applies another relay's circuit: open until `until`, or closed.
+    pub(crate) fn apply_remote(&self, open_until: Option<Instant>) {
+        let mut breaker = lock(&self.breaker);
+        match open_until {
+            Some(until) => breaker.open_remotely(until),
+            None => breaker.force_close(),
+        }
+    }
+
+    /// Runs `change` on the breaker and wakes the sync if the phase changed.
+    fn changing<R>(&self, change: impl FnOnce() -> R) -> R {
+        let Some(nudge) = self.nudge.as_ref().filter(|n| n.is_attached()) else {
+            return change();
+        };
+        let before = lock(&self.breaker).generation();
+        let result = change();
+        if lock(&self.breaker).generation() != before {
+            nudge.poke();
+        }
+        result
     }
 
     pub fn settings(&self) -> BreakerSettings {
@@ -126,6 +163,10 @@ impl ProviderHealth {
     }
 
     fn record(&self, admission: Admission, outcome: BreakerOutcome, now: Instant) {
+        self.changing(|| self.record_unwatched(admission, outcome, now));
+    }
+
+    fn record_unwatched(&self, admission: Admission, outcome: BreakerOutcome, now: Instant) {
         match admission {
             Admission::Admitted(permit) | Admission::Probe(permit) => {
                 debug_assert!(
@@ -157,12 +198,12 @@ impl ProviderHealth {
     /// An active health check passed: an open circuit turns half-open now
     /// (real requests then decide), keeping its backoff. No effect otherwise.
     pub fn health_check_passed(&self) {
-        lock(&self.breaker).health_check_passed();
+        self.changing(|| lock(&self.breaker).health_check_passed());
     }
 
     /// Closes the circuit and resets its failure count and backoff.
     pub fn force_close(&self) {
-        lock(&self.breaker).force_close();
+        self.changing(|| lock(&self.breaker).force_close());
     }
 
     /// Counts a request as in flight until the guard is dropped.

@@ -15,6 +15,16 @@ use super::in_flight::InFlight;
 use super::limits::{Estimate, KeyLimits, LimitDimension};
 use super::reservation::{Outcome, Reservation};
 use super::snapshot::{KeySnapshot, UsageTotals};
+use crate::sync::Nudge;
+
+/// A key's shareable state at one moment (see `crate::sync`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct KeyShare {
+    /// [`LimitDimension::index`]-indexed net charges by this process.
+    pub(crate) charged: [i64; 4],
+    pub(crate) cooling_until: Option<Instant>,
+    pub(crate) disabled: Option<(Instant, DisableReason)>,
+}
 
 /// Why a key is taken out of service for a long time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -72,6 +82,8 @@ pub struct Unavailable {
 #[derive(Debug)]
 pub struct KeyState {
     inner: Mutex<Inner>,
+    /// Wakes the state sync when a cooldown or disable starts (see `crate::sync`).
+    nudge: Option<Arc<Nudge>>,
 }
 
 #[derive(Debug)]
@@ -86,6 +98,10 @@ struct Inner {
     cooling_until: Option<Instant>,
     disabled: Option<(Instant, DisableReason)>,
     used: UsageTotals,
+    /// Net amount this process has charged per dimension (reserved minus
+    /// refunded), never including charges learned from other relays: what
+    /// the state sync publishes as this instance's usage.
+    charged: [i128; 4],
 }
 
 impl KeyState {
@@ -100,8 +116,16 @@ impl KeyState {
                 cooling_until: None,
                 disabled: None,
                 used: UsageTotals::default(),
+                charged: [0; 4],
             }),
+            nudge: None,
         }
+    }
+
+    /// Wakes `nudge` whenever the key is cooled down or disabled.
+    pub(crate) fn with_nudge(mut self, nudge: Arc<Nudge>) -> Self {
+        self.nudge = Some(nudge);
+        self
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -149,7 +173,9 @@ impl KeyState {
             return Err(unavailable);
         }
         for dimension in LimitDimension::ALL {
-            inner.dimensions[dimension.index()].take(estimate.amount(dimension));
+            let amount = estimate.amount(dimension);
+            inner.dimensions[dimension.index()].take(amount);
+            inner.charged[dimension.index()] += i128::from(amount);
         }
         inner.last_seq += 1;
         let seq = inner.last_seq;
@@ -188,15 +214,55 @@ impl KeyState {
     /// `retry-after`). An earlier end than one already set is ignored.
     pub fn cool_down(&self, until: Instant) {
         let mut inner = self.lock();
-        inner.cooling_until = inner.cooling_until.max(Some(until));
+        let later = inner.cooling_until.is_none_or(|current| until > current);
+        if later {
+            inner.cooling_until = Some(until);
+        }
+        drop(inner);
+        if later {
+            self.poke();
+        }
     }
 
     /// Takes the key out of rotation for a long time, e.g. after a 401. An
     /// earlier end than one already set is ignored.
     pub fn disable_until(&self, until: Instant, reason: DisableReason) {
         let mut inner = self.lock();
-        if inner.disabled.is_none_or(|(current, _)| until > current) {
+        let later = inner.disabled.is_none_or(|(current, _)| until > current);
+        if later {
             inner.disabled = Some((until, reason));
+        }
+        drop(inner);
+        if later {
+            self.poke();
+        }
+    }
+
+    fn poke(&self) {
+        if let Some(nudge) = &self.nudge {
+            nudge.poke();
+        }
+    }
+
+    /// What the state sync shares about this key.
+    pub(crate) fn share(&self, now: Instant) -> KeyShare {
+        let mut inner = self.lock();
+        inner.refresh(now);
+        KeyShare {
+            charged: inner.charged.map(|c| i64::try_from(c).unwrap_or(i64::MAX)),
+            cooling_until: inner.cooling_until,
+            disabled: inner.disabled,
+        }
+    }
+
+    /// Charges (or, negative, refunds) what other relays used from this key.
+    /// Not counted in what this process publishes.
+    pub(crate) fn charge_remote(&self, amounts: [i64; 4], now: Instant) {
+        let mut inner = self.lock();
+        inner.refresh(now);
+        for dimension in LimitDimension::ALL {
+            let amount = amounts[dimension.index()];
+            inner.dimensions[dimension.index()].adjust(-i128::from(amount));
         }
     }
 
@@ -327,6 +393,7 @@ impl Inner {
             let counted = counted_upstream[dimension.index()];
             let refund = refund(dimension, &reserved, outcome, counted);
             self.dimensions[dimension.index()].adjust(refund);
+            self.charged[dimension.index()] -= refund;
         }
         let used = &mut self.used;
         match outcome {
