@@ -56,6 +56,7 @@ fn settings_come_from_the_config() {
         failure_threshold: 7,
         open_duration_ms: 1_500,
         half_open_probes: 2,
+        ..relay_config::CircuitBreakerConfig::default()
     });
     assert_eq!(
         settings,
