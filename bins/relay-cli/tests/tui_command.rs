@@ -86,7 +86,7 @@ fn tui_runs_the_dashboard_beside_it_with_arguments_and_configuration() {
     std::fs::write(
         home.join(".config/cc-relay/config.yaml"),
         format!(
-            "server:\n  listen: \"127.0.0.1:9999\"\n  admin:\n    token: \"{TOKEN}\"\nproviders:\n  - {{ name: a, type: anthropic }}\n"
+            "server:\n  listen: \"127.0.0.1:9999\"\n  admin:\n    token: \"{TOKEN}\"\nproviders:\n  - {{ name: a, enabled: true, type: anthropic }}\n"
         ),
     )
     .unwrap();
