@@ -101,7 +101,7 @@ fn config_validate_reports_every_problem_with_its_path() {
     let path = home.path().join("bad.yaml");
     std::fs::write(
         &path,
-        "server:\n  listne: \"127.0.0.1:1\"\nrouting:\n  strategy: fastest\nproviders:\n  - name: a\n    type: anthropic\n    kyes: []\n",
+        "server:\n  listne: \"127.0.0.1:1\"\nrouting:\n  strategy: fastest\nproviders:\n  - name: a\n    enabled: true\n    type: anthropic\n    kyes: []\n",
     )
     .unwrap();
     let validate = cc_relay(
@@ -119,7 +119,7 @@ fn config_validate_reports_every_problem_with_its_path() {
     std::fs::write(
         &missing_env,
         // Unset in a client credential: an error (elsewhere "" and a warning).
-        "server:\n  auth: { api_key: \"${CC_RELAY_TEST_UNSET_VAR}\" }\nproviders:\n  - name: a\n",
+        "server:\n  auth: { api_key: \"${CC_RELAY_TEST_UNSET_VAR}\" }\nproviders:\n  - name: a\n    enabled: true\n",
     )
     .unwrap();
     let validate = cc_relay(

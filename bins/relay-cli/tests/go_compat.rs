@@ -209,3 +209,114 @@ async fn go_cli_habits() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("missing.yaml"));
 }
+
+#[tokio::test]
+async fn cc_init_sets_the_relays_credential_and_cc_remove_undoes_go_too() {
+    let corpus = corpus();
+    let home = corpus.home.path();
+    let config = home.join("relay.yaml");
+    std::fs::write(
+        &config,
+        "server:\n  listen: \":8787\"\n  auth:\n    api_key: relay-client-key-0001\nproviders:\n  - name: a\n    enabled: true\n    keys: [{ key: k }]\n",
+    )
+    .unwrap();
+    let settings = home.join("settings.json");
+    std::fs::write(&settings, r#"{"model":"opus","env":{"OTHER":"x"}}"#).unwrap();
+    let (config_arg, settings_arg) = (config.to_string_lossy(), settings.to_string_lossy());
+    let init = cc_relay(
+        &corpus,
+        &[
+            "--config",
+            &config_arg,
+            "config",
+            "cc",
+            "init",
+            "--settings",
+            &settings_arg,
+        ],
+    )
+    .output()
+    .await
+    .unwrap();
+    assert!(init.status.success(), "{init:?}");
+    assert!(!String::from_utf8_lossy(&init.stdout).contains("relay-client-key-0001"));
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&settings).unwrap()).unwrap();
+    assert_eq!(
+        written["env"]["ANTHROPIC_BASE_URL"],
+        "http://127.0.0.1:8787"
+    );
+    assert_eq!(written["env"]["ANTHROPIC_API_KEY"], "relay-client-key-0001");
+    assert_eq!(written["env"]["OTHER"], "x");
+
+    let remove = cc_relay(
+        &corpus,
+        &[
+            "--config",
+            &config_arg,
+            "config",
+            "cc",
+            "remove",
+            "--settings",
+            &settings_arg,
+        ],
+    )
+    .output()
+    .await
+    .unwrap();
+    assert!(remove.status.success(), "{remove:?}");
+    let left: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&settings).unwrap()).unwrap();
+    assert_eq!(
+        left,
+        serde_json::json!({"model": "opus", "env": {"OTHER": "x"}})
+    );
+
+    // What the Go relay's `cc init` wrote goes too; the rest stays.
+    std::fs::write(
+        &settings,
+        r#"{"env":{"ANTHROPIC_BASE_URL":"http://localhost:8787","ANTHROPIC_AUTH_TOKEN":"managed-by-cc-relay"},"theme":"dark"}"#,
+    )
+    .unwrap();
+    let remove = cc_relay(
+        &corpus,
+        &["config", "cc", "remove", "--settings", &settings_arg],
+    )
+    .output()
+    .await
+    .unwrap();
+    assert!(remove.status.success(), "{remove:?}");
+    let left: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&settings).unwrap()).unwrap();
+    assert_eq!(left, serde_json::json!({"theme": "dark"}));
+
+    // A relay that checks nothing and holds every key: the Go placeholder.
+    std::fs::write(
+        &config,
+        "providers:\n  - name: a\n    enabled: true\n    keys: [{ key: k }]\n",
+    )
+    .unwrap();
+    std::fs::write(&settings, "{}").unwrap();
+    let init = cc_relay(
+        &corpus,
+        &[
+            "config",
+            "cc",
+            "init",
+            "--config",
+            &config_arg,
+            "--settings",
+            &settings_arg,
+        ],
+    )
+    .output()
+    .await
+    .unwrap();
+    assert!(init.status.success(), "{init:?}");
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&settings).unwrap()).unwrap();
+    assert_eq!(
+        written["env"]["ANTHROPIC_AUTH_TOKEN"],
+        "managed-by-cc-relay"
+    );
+}

@@ -37,7 +37,7 @@ const JSON: [(&str, &str); 1] = [("content-type", "application/json")];
 /// Unknown strategy and a type error (with a key next to it, never logged).
 fn invalid_types(upstreams: &Upstreams) -> String {
     format!(
-        "routing:\n  strategy: fastest\nproviders:\n  - name: a\n    base_url: \"{}\"\n    \
+        "routing:\n  strategy: fastest\nproviders:\n  - name: a\n    enabled: true\n    base_url: \"{}\"\n    \
          keys:\n      - key: \"{INVALID_FILE_KEY}\"\n        rpm_limit: lots\n",
         upstreams.get("a").url()
     )

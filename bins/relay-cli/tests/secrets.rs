@@ -49,16 +49,19 @@ routing:
   debug: true
 providers:
   - name: dead
+    enabled: true
     type: anthropic
     base_url: "{dead}"
     priority: 3
     keys: [{{ key: "{DEAD_KEY}" }}]
   - name: primary
+    enabled: true
     type: anthropic
     base_url: "{primary}"
     priority: 2
     keys: [{}]
   - name: zai
+    enabled: true
     type: zai
     base_url: "{zai}/api/anthropic"
     priority: 1

@@ -202,7 +202,7 @@ async fn the_token_comes_from_the_environment_or_the_configuration() {
     std::fs::write(
         &config,
         format!(
-            "server:\n  admin:\n    token: \"{TOKEN}\"\nproviders:\n  - {{ name: a, type: anthropic }}\n"
+            "server:\n  admin:\n    token: \"{TOKEN}\"\nproviders:\n  - {{ name: a, enabled: true, type: anthropic }}\n"
         ),
     )
     .unwrap();

@@ -86,7 +86,7 @@ fn tui_runs_the_dashboard_beside_it_with_arguments_and_configuration() {
     std::fs::write(
         home.join(".config/cc-relay/config.yaml"),
         format!(
-            "server:\n  listen: \"127.0.0.1:9999\"\n  admin:\n    token: \"{TOKEN}\"\nproviders:\n  - {{ name: a, type: anthropic }}\n"
+            "server:\n  listen: \"127.0.0.1:9999\"\n  admin:\n    token: \"{TOKEN}\"\nproviders:\n  - {{ name: a, enabled: true, type: anthropic }}\n"
         ),
     )
     .unwrap();
@@ -118,4 +118,36 @@ fn tui_runs_the_dashboard_beside_it_with_arguments_and_configuration() {
         )),
         ["--url=http://h:1", "--admin-token", "t", "token="]
     );
+
+    // `tui --config F` (and the root `--config F tui`): that file gives the
+    // URL (an every-interface address is reached on loopback) and the token;
+    // the flag itself is cc-relay's, not passed on.
+    let other = dir.path().join("other.yaml");
+    std::fs::write(
+        &other,
+        "server:\n  listen: \":7777\"\n  admin:\n    token: \"other-admin-token-0006\"\nproviders:\n  - { name: a, enabled: true }\n",
+    )
+    .unwrap();
+    let expected = [
+        "--url=http://127.0.0.1:7777".to_owned(),
+        "token=other-admin-token-0006".to_owned(),
+    ];
+    assert_eq!(
+        lines(&run(
+            &cc_relay,
+            &home,
+            &["--config", other.to_str().unwrap()],
+            &[]
+        )),
+        expected
+    );
+    let root = Command::new(&cc_relay)
+        .args(["--config", other.to_str().unwrap(), "tui"])
+        .env("HOME", &home)
+        .env_remove("CC_RELAY_CONFIG")
+        .env_remove("CC_RELAY_ADMIN_TOKEN")
+        .current_dir(&home)
+        .output()
+        .unwrap();
+    assert_eq!(lines(&root), expected);
 }

@@ -180,11 +180,13 @@ server:
     read_only: {read_only}
 providers:
   - name: primary
+    enabled: true
     type: anthropic
     base_url: "{primary}"
     priority: 2
     keys: [{{ key: "sk-primary-upstream-key-0001" }}]
   - name: secondary
+    enabled: true
     type: anthropic
     base_url: "{secondary}"
     priority: 1

@@ -50,6 +50,7 @@ impl Proxy {
   timeout_ms: 600000
 providers:
   - name: bench
+    enabled: true
     type: anthropic
     base_url: "http://{upstream}"
     keys:

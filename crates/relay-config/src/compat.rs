@@ -7,11 +7,34 @@
 //! and records one [`Warning`] for each, with what to write instead.
 //! docs/configuration.md ("Coming from the Go cc-relay") lists every case.
 
+use crate::node::Node;
 use crate::schema::{
     CacheMode, CircuitBreakerConfig, Config, HealthCheckConfig, ProviderConfig, ProviderType,
     ServerConfig,
 };
 use crate::warning::{WarningKind, Warnings};
+
+/// Providers whose entry has no `enabled` key: off, as in the Go relay.
+/// Needs the tree, since the decoded `false` cannot tell omission apart.
+pub(crate) fn providers_without_enabled(tree: &Node, warnings: &mut Warnings) {
+    let Node::Map(root) = tree else { return };
+    let Some((_, Node::Seq(providers))) = root.entries.iter().find(|(k, _)| k == "providers")
+    else {
+        return;
+    };
+    for (i, provider) in providers.iter().enumerate() {
+        let Node::Map(fields) = provider else {
+            continue;
+        };
+        if !fields.entries.iter().any(|(k, _)| k == "enabled") {
+            warnings.add(
+                format!("providers[{i}].enabled"),
+                WarningKind::GoMeaning,
+                "is not set, so this provider is off (as in the Go cc-relay): add `enabled: true` to send it traffic",
+            );
+        }
+    }
+}
 
 /// Maps, defaults and leaves out, warning about each (see the module doc).
 pub(crate) fn apply(config: &mut Config, warnings: &mut Warnings) {

@@ -202,7 +202,7 @@ mod tests {
     #[test]
     fn unknown_keys_in_lists_and_nested_sections() {
         let found = problems(
-            "server: { auth: { apikey: x } }\nproviders: [ { name: a }, { name: b, kyes: [] } ]\nbogus: 1",
+            "server: { auth: { apikey: x } }\nproviders: [ { name: a, enabled: true }, { name: b, enabled: true, kyes: [] } ]\nbogus: 1",
         );
         assert_eq!(
             found,

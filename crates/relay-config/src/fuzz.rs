@@ -175,7 +175,7 @@ mod tests {
         let pasted = format!("sk-ant-api03-{}", "x".repeat(40));
         for text in [
             format!("{pasted}: 1\n"),
-            format!("providers:\n  - name: a\n    keys:\n      - {pasted}:\n"),
+            format!("providers:\n  - name: a\n    enabled: true\n    keys:\n      - {pasted}:\n"),
         ] {
             let shown = load_str(&text, Format::Yaml, &|_| None)
                 .unwrap_err()

@@ -104,6 +104,7 @@ fn load(
     let mut warnings = Warnings::default();
     expand_tree(&mut tree, env, &mut problems, &mut warnings);
     let env_ok = problems.is_empty();
+    compat::providers_without_enabled(&tree, &mut warnings);
 
     let decoded = decode(tree);
     problems.extend(decoded.problems);
@@ -228,7 +229,7 @@ mod tests {
     #[test]
     fn empty_strings_become_unset() {
         let text = "server: { auth: { api_key: '${K:-}', bearer_secret: '' } }\n\
-                    routing: { default_provider: '' }\nproviders: [ { name: a, base_url: '' } ]";
+                    routing: { default_provider: '' }\nproviders: [ { name: a, enabled: true, base_url: '' } ]";
         let config = load_str(text, Format::Yaml, &no_env).unwrap();
         assert_eq!(config.server.auth.api_key, None);
         assert_eq!(config.server.auth.bearer_secret, None);
@@ -265,7 +266,7 @@ mod tests {
         let text = "server: { api_key: legacy, auth: { allow_subscription: true } }\n\
                     cache: { mode: single, ristretto: { num_counters: 1000000, max_cost: 104857600, buffer_items: 64 } }\n\
                     logging: { pretty: true, format: console, level: warning, debug_options: { log_tls_metrics: true } }\n\
-                    providers: [ { name: a, pooling: { enabled: true, strategy: round_robin }, keys: [ { key: k, tpm_limit: 9, priority: 2, weight: 3 } ] } ]";
+                    providers: [ { name: a, enabled: true, pooling: { enabled: true, strategy: round_robin }, keys: [ { key: k, tpm_limit: 9, priority: 2, weight: 3 } ] } ]";
         let config = load_str(text, Format::Yaml, &no_env).unwrap();
         assert_eq!(config.server.api_key.unwrap().expose(), "legacy");
         assert_eq!(config.cache.mode, Some(CacheMode::Single));

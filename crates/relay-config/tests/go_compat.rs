@@ -168,3 +168,20 @@ fn toml_models_under_a_key_are_ignored_with_a_warning() {
     // The Go relay drops them; so does cc-relay.
     assert!(loaded.config.providers[0].models.is_empty());
 }
+
+#[test]
+fn a_provider_without_enabled_is_off_with_a_warning() {
+    let text = "providers:\n  - { name: a, enabled: true }\n  - { name: b }\n  - { name: c, enabled: false }\n";
+    let loaded = load_str_reporting(text, Format::Yaml, &|_| None).unwrap();
+    let enabled: Vec<_> = loaded.config.providers.iter().map(|p| p.enabled).collect();
+    assert_eq!(enabled, [true, false, false]);
+    let found = warned(&loaded, "providers[1].enabled");
+    assert_eq!(found.len(), 1, "{:?}", loaded.warnings);
+    assert_eq!(found[0].0, WarningKind::GoMeaning);
+    assert!(found[0].1.contains("add `enabled: true`"), "{found:?}");
+    assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+
+    let err =
+        load_str_reporting("providers: [ { name: b } ]", Format::Yaml, &|_| None).unwrap_err();
+    assert!(err.to_string().contains("add `enabled: true`"), "{err}");
+}

@@ -100,7 +100,7 @@ fn problems(text: &str, vars: &[(&str, &str)]) -> Vec<String> {
     }
 }
 
-const ONE_PROVIDER: &str = "providers: [ { name: a } ]\n";
+const ONE_PROVIDER: &str = "providers: [ { name: a, enabled: true } ]\n";
 
 #[test]
 fn the_issue_example_loads() {
@@ -151,14 +151,15 @@ fn unset_keys_take_their_defaults() {
 
 #[test]
 fn empty_sections_keep_defaults() {
-    let config = yaml("server:\nlogging:\n  level:\nproviders:\n  - name: a\n").unwrap();
+    let config =
+        yaml("server:\nlogging:\n  level:\nproviders:\n  - name: a\n    enabled: true\n").unwrap();
     assert_eq!(config.server, Config::default().server);
 }
 
 #[test]
 fn unknown_keys_are_all_reported_with_paths() {
     let text = "servr: {}\nserver: { listen: '127.0.0.1:1', auth: { alow_bearer: true } }\n\
-                providers:\n  - { name: a }\n  - { name: b, kyes: [], keys: [ { key: k, rpm: 1 } ] }\n";
+                providers:\n  - { name: a, enabled: true }\n  - { name: b, enabled: true, kyes: [], keys: [ { key: k, rpm: 1 } ] }\n";
     assert_eq!(
         problems(text, &[]),
         [
@@ -172,7 +173,7 @@ fn unknown_keys_are_all_reported_with_paths() {
 
 #[test]
 fn type_errors_name_their_path() {
-    let text = "server: { timeout_ms: abc }\nproviders: [ { name: a }, { name: b, keys: [ { key: k, rpm_limit: -5 } ] } ]";
+    let text = "server: { timeout_ms: abc }\nproviders: [ { name: a, enabled: true }, { name: b, enabled: true, keys: [ { key: k, rpm_limit: -5 } ] } ]";
     assert_eq!(
         problems(text, &[]),
         [
@@ -185,7 +186,7 @@ fn type_errors_name_their_path() {
 #[test]
 fn wrong_enum_values_list_the_valid_ones() {
     let found = problems(
-        "routing: { strategy: fastest }\nproviders: [ { name: a, type: openai } ]",
+        "routing: { strategy: fastest }\nproviders: [ { name: a, enabled: true, type: openai } ]",
         &[],
     );
     assert_eq!(found.len(), 2);
@@ -201,7 +202,7 @@ fn wrong_enum_values_list_the_valid_ones() {
 fn problems_of_every_kind_are_reported_together() {
     let text = "server: { listen: nowhere, auth: { api_key: '${RELAY_KEY}' }, tmeout_ms: 5 }\n\
                 routing: { default_provider: ghost }\ncache: { mode: ha }\n\
-                providers: [ { name: b, type: bedrock, keys: [ { key: '${K1}' }, { key: '${K2}' } ] } ]";
+                providers: [ { name: b, enabled: true, type: bedrock, keys: [ { key: '${K1}' }, { key: '${K2}' } ] } ]";
     // A missing client credential stops validation (it would report the
     // stand-in values), but not the unknown-key check. Unset variables
     // elsewhere expand to "" (warnings, as in Go).
@@ -233,7 +234,7 @@ fn problems_of_every_kind_are_reported_together() {
 #[test]
 fn env_defaults_and_literal_dollars() {
     let text = "server: { auth: { bearer_secret: '${TOKEN:-fallback}', api_key: '${EMPTY:-dflt}' } }\n\
-                providers: [ { name: '${NAME:-main}', base_url: 'https://${HOST}/p', keys: [ { key: 'a$$b$c' } ] } ]";
+                providers: [ { name: '${NAME:-main}', enabled: true, base_url: 'https://${HOST}/p', keys: [ { key: 'a$$b$c' } ] } ]";
     let config = load_str(
         text,
         Format::Yaml,
@@ -257,7 +258,7 @@ fn env_defaults_and_literal_dollars() {
 fn whole_expansions_become_numbers_and_bools_where_wanted() {
     // Unquoted references work in block style; flow style (`{ }`) needs quotes.
     let text = "server: { timeout_ms: '${T}', enable_http2: '${H2}' }\n\
-                providers:\n  - name: a\n    priority: ${P:-}\n    keys:\n\
+                providers:\n  - name: a\n    enabled: true\n    priority: ${P:-}\n    keys:\n\
                 \x20     - key: ${NUMERIC_KEY}\n        rpm_limit: ${RPM}\n        weight: ${W:-7}\n";
     let vars = [
         ("T", "1000"),
@@ -281,7 +282,7 @@ fn whole_expansions_become_numbers_and_bools_where_wanted() {
         "a numeric-looking key stays text"
     );
 
-    let toml = "[[providers]]\nname = \"a\"\nkeys = [{ key = \"k\", rpm_limit = \"${RPM}\" }]\n";
+    let toml = "[[providers]]\nname = \"a\"\nenabled = true\nkeys = [{ key = \"k\", rpm_limit = \"${RPM}\" }]\n";
     let config = load_str(toml, Format::Toml, &env(&[("RPM", "60")])).unwrap();
     assert_eq!(config.providers[0].keys[0].rpm_limit, 60);
 
@@ -297,16 +298,16 @@ fn whole_expansions_become_numbers_and_bools_where_wanted() {
 fn secrets_never_appear_in_messages() {
     let cases = [
         format!("{ONE_PROVIDER}server: {{ timeout_ms: '{SECRET}' }}"),
-        format!("providers: [ {{ name: a, keys: '{SECRET}' }} ]"),
-        format!("providers: [ {{ name: a, keys: [ {{ key: k, rpm_limit: '{SECRET}' }} ] }} ]"),
-        format!("providers: [ {{ name: a, type: '{SECRET}' }} ]"),
-        format!("providers: [ {{ name: a, keys: [ '{SECRET}' ] }} ]"),
-        format!("providers: [ {{ name: a, base_url: 'https://u:{SECRET}@h/' }} ]"),
+        format!("providers: [ {{ name: a, enabled: true, keys: '{SECRET}' }} ]"),
+        format!("providers: [ {{ name: a, enabled: true, keys: [ {{ key: k, rpm_limit: '{SECRET}' }} ] }} ]"),
+        format!("providers: [ {{ name: a, enabled: true, type: '{SECRET}' }} ]"),
+        format!("providers: [ {{ name: a, enabled: true, keys: [ '{SECRET}' ] }} ]"),
+        format!("providers: [ {{ name: a, enabled: true, base_url: 'https://u:{SECRET}@h/' }} ]"),
         format!("{ONE_PROVIDER}routing: {{ strategy: '{SECRET}' }}"),
-        "providers: [ { name: a, keys: [ { key: k, rpm_limit: '${ANTHROPIC_API_KEY}' } ] } ]"
+        "providers: [ { name: a, enabled: true, keys: [ { key: k, rpm_limit: '${ANTHROPIC_API_KEY}' } ] } ]"
             .to_owned(),
-        "providers: [ { name: a, type: '${ANTHROPIC_API_KEY}' } ]".to_owned(),
-        "providers: [ { name: a, keys: [ { key: k, weight: 'x${ANTHROPIC_API_KEY}' } ] } ]"
+        "providers: [ { name: a, enabled: true, type: '${ANTHROPIC_API_KEY}' } ]".to_owned(),
+        "providers: [ { name: a, enabled: true, keys: [ { key: k, weight: 'x${ANTHROPIC_API_KEY}' } ] } ]"
             .to_owned(),
     ];
     for text in &cases {
@@ -325,7 +326,7 @@ fn secrets_never_appear_in_messages() {
 #[test]
 fn load_file_picks_the_format_from_the_extension() {
     let dir = tempfile::tempdir().unwrap();
-    let minimal_toml = "[[providers]]\nname = \"a\"\n";
+    let minimal_toml = "[[providers]]\nname = \"a\"\nenabled = true\n";
     for (name, text) in [
         ("c.yaml", ONE_PROVIDER),
         ("c.yml", ONE_PROVIDER),

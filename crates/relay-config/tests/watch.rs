@@ -45,7 +45,7 @@ fn write(path: &Path, text: &str) {
 async fn a_write_in_place_is_reported_once() {
     let (_dir, path, mut watcher) = setup(DEBOUNCE);
     assert!(watcher.path().is_absolute());
-    write(&path, "providers: [ { name: a } ]\n");
+    write(&path, "providers: [ { name: a, enabled: true } ]\n");
     notified(&mut watcher).await;
     assert_quiet(&mut watcher, "one write").await;
 }
@@ -54,13 +54,13 @@ async fn a_write_in_place_is_reported_once() {
 async fn a_temporary_file_renamed_over_the_config_is_reported() {
     let (dir, path, mut watcher) = setup(DEBOUNCE);
     let temp = dir.path().join(".config.yaml.tmp-1234");
-    write(&temp, "providers: [ { name: renamed } ]\n");
+    write(&temp, "providers: [ { name: renamed, enabled: true } ]\n");
     std::fs::rename(&temp, &path).unwrap();
     notified(&mut watcher).await;
     assert_quiet(&mut watcher, "an atomic replace").await;
     // The watch survives the inode change: the next save is seen too.
     let temp = dir.path().join(".config.yaml.tmp-5678");
-    write(&temp, "providers: [ { name: again } ]\n");
+    write(&temp, "providers: [ { name: again, enabled: true } ]\n");
     std::fs::rename(&temp, &path).unwrap();
     notified(&mut watcher).await;
 }
@@ -71,7 +71,7 @@ async fn an_editors_backup_dance_is_one_change() {
     // Rename the original to a backup, write a new file, drop the backup.
     let backup = dir.path().join("config.yaml~");
     std::fs::rename(&path, &backup).unwrap();
-    write(&path, "providers: [ { name: edited } ]\n");
+    write(&path, "providers: [ { name: edited, enabled: true } ]\n");
     std::fs::remove_file(&backup).unwrap();
     notified(&mut watcher).await;
     assert_quiet(&mut watcher, "a backup-and-write save").await;
@@ -82,7 +82,7 @@ async fn a_removed_file_is_reported_only_once_it_is_back() {
     let (_dir, path, mut watcher) = setup(DEBOUNCE);
     std::fs::remove_file(&path).unwrap();
     assert_quiet(&mut watcher, "a removal").await;
-    write(&path, "providers: [ { name: recreated } ]\n");
+    write(&path, "providers: [ { name: recreated, enabled: true } ]\n");
     notified(&mut watcher).await;
 }
 
@@ -91,7 +91,10 @@ async fn quick_writes_are_one_notification_after_the_debounce() {
     let debounce = Duration::from_millis(300);
     let (_dir, path, mut watcher) = setup(debounce);
     for n in 0..5 {
-        write(&path, &format!("providers: [ {{ name: p{n} }} ]\n"));
+        write(
+            &path,
+            &format!("providers: [ {{ name: p, enabled: true{n} }} ]\n"),
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let last_write = Instant::now();
@@ -122,7 +125,7 @@ async fn a_symlinked_config_is_reported_when_its_target_changes() {
     let root = dir.path();
     for (version, text) in [
         ("v1", "providers: []\n"),
-        ("v2", "providers: [ { name: b } ]\n"),
+        ("v2", "providers: [ { name: b, enabled: true } ]\n"),
     ] {
         std::fs::create_dir(root.join(version)).unwrap();
         write(&root.join(version).join("config.yaml"), text);

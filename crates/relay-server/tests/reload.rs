@@ -41,7 +41,7 @@ fn providers(names: &[&str]) -> String {
     let mut text = String::from("providers:\n");
     for name in names {
         text.push_str(&format!(
-            "  - name: {name}\n    base_url: http://127.0.0.1:9\n    keys: [ {{ key: {SECRET} }} ]\n"
+            "  - name: {name}\n    enabled: true\n    base_url: http://127.0.0.1:9\n    keys: [ {{ key: {SECRET} }} ]\n"
         ));
     }
     text

@@ -105,11 +105,13 @@ pub struct Provider {
 }
 
 impl Provider {
-    /// A provider with a name and a type, and nothing else.
+    /// A provider with a name and a type, enabled (a file must say so), and
+    /// nothing else. `.set("enabled", false)` switches it off.
     pub fn new(name: &str, kind: &str) -> Self {
         let mut fields = Map::new();
         fields.insert("name".into(), name.into());
         fields.insert("type".into(), kind.into());
+        fields.insert("enabled".into(), true.into());
         Self { fields }
     }
 

@@ -13,6 +13,10 @@ pub struct ProviderConfig {
     pub name: String,
     #[serde(rename = "type")]
     pub kind: ProviderType,
+    /// As in the Go cc-relay, a file must say `enabled: true`: omitted, the
+    /// provider is off (the loader warns). `ProviderConfig::default()`, for
+    /// configurations built in code, is enabled.
+    #[serde(default)]
     pub enabled: bool,
     /// Overrides the type's default endpoint.
     pub base_url: Option<String>,

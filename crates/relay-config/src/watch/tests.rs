@@ -86,7 +86,7 @@ async fn a_log_file_next_to_the_config_does_not_wake_the_reload() {
     create_log(dir.path());
     let mut watcher = ConfigWatcher::with_debounce(&path, DEBOUNCE).unwrap();
     assert_logging_is_ignored(&mut watcher, dir.path(), || {
-        std::fs::write(&path, "providers: [ { name: a } ]\n").unwrap();
+        std::fs::write(&path, "providers: [ { name: a, enabled: true } ]\n").unwrap();
     })
     .await;
 }
@@ -99,7 +99,7 @@ async fn a_log_file_next_to_a_symlinked_config_does_not_wake_the_reload() {
     let root = dir.path();
     for (version, text) in [
         ("v1", "providers: []\n"),
-        ("v2", "providers: [ { name: b } ]\n"),
+        ("v2", "providers: [ { name: b, enabled: true } ]\n"),
     ] {
         std::fs::create_dir(root.join(version)).unwrap();
         std::fs::write(root.join(version).join("config.yaml"), text).unwrap();
@@ -125,7 +125,11 @@ async fn a_config_linked_to_a_sibling_sees_the_siblings_writes_not_the_logs() {
     create_log(root);
     let mut watcher = ConfigWatcher::with_debounce(&root.join("config.yaml"), DEBOUNCE).unwrap();
     assert_logging_is_ignored(&mut watcher, root, || {
-        std::fs::write(root.join("real.yaml"), "providers: [ { name: c } ]\n").unwrap();
+        std::fs::write(
+            root.join("real.yaml"),
+            "providers: [ { name: c, enabled: true } ]\n",
+        )
+        .unwrap();
     })
     .await;
 }

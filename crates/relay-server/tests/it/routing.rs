@@ -397,7 +397,8 @@ async fn count_tokens_skips_providers_without_it_and_does_not_count_that_as_a_fa
                 Provider::new("bedrock", "bedrock")
                     .set("aws_region", "us-east-1")
                     .base_url(&bedrock.url())
-                    .key("bedrock-api-key")
+                    // A Bedrock API key (prefix `bedrock-api-key-`), not a placeholder.
+                    .key("bedrock-api-key-test")
                     .priority(2),
             )
             .provider(provider("anthropic", &anthropic.url(), &["ka"]).priority(1)),
