@@ -34,8 +34,9 @@ pub use load::{Format, load_file, load_str, transparent_default};
 pub use schema::{
     AdminConfig, AffinityConfig, AuthConfig, CacheConfig, CacheMode, CircuitBreakerConfig, Config,
     CostConfig, DebugOptions, HealthCheckConfig, HealthConfig, KeyConfig, LogFormat, LogLevel,
-    LoggingConfig, ModelCost, OlricConfig, PoolStrategy, PoolingConfig, ProviderConfig,
-    ProviderType, RistrettoConfig, RoutingConfig, RoutingStrategy, ServerConfig,
+    LoggingConfig, MaxTokensField, ModelCost, OlricConfig, OpenAiConfig, PoolStrategy,
+    PoolingConfig, ProviderConfig, ProviderType, ReasoningField, ReasoningRequest, RistrettoConfig,
+    RoutingConfig, RoutingStrategy, ServerConfig,
 };
 pub use validate::validate;
 pub use watch::{ConfigWatcher, DEFAULT_DEBOUNCE, MAX_DELAY_FACTOR, WatchError};

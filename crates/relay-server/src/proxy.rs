@@ -132,6 +132,14 @@ pub async fn relay(
         let credential = credential_for(provider.as_ref(), attempt.key.as_ref());
         let upstream_request = match prepare_request(provider.as_ref(), &client, credential).await {
             Ok(request) => request,
+            Err(err) if err.is_refusal() => {
+                // The request asks for what this provider cannot do: not its
+                // failure, so no breaker or key is charged; another may serve it.
+                tracing::debug!(provider = %attempt.provider, error = %err, "provider cannot serve this request");
+                unsupported = Some(err.into());
+                plan.skip(attempt);
+                continue;
+            }
             Err(err) => {
                 tracing::warn!(provider = %attempt.provider, error = %err, "could not prepare the upstream request");
                 let provider = Arc::clone(&attempt.provider);

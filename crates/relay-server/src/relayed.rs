@@ -22,9 +22,11 @@ pub fn relay_response(
     routing: HeaderMap,
 ) -> Response<RelayBody> {
     let (mut parts, body) = upstream.into_parts();
-    let decoded = decoder.is_some();
-    let is_sse = decoded
-        || parts
+    // A decoder says what it makes (Anthropic SSE, or a translated JSON document).
+    let decoded = decoder.as_ref().map(|d| d.content_type());
+    let is_sse = match decoded {
+        Some(content_type) => content_type == "text/event-stream",
+        None => parts
             .headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
@@ -32,7 +34,8 @@ pub fn relay_response(
                 ct.trim_start()
                     .to_ascii_lowercase()
                     .starts_with("text/event-stream")
-            });
+            }),
+    };
 
     // Edited in place: copying two dozen headers into a new map re-hashed
     // every name (7k instructions a response); hop-by-hop ones are rare.
@@ -45,12 +48,11 @@ pub fn relay_response(
     for name in &hop_by_hop {
         headers.remove(name);
     }
-    if decoded {
-        // The decoder's output is Anthropic SSE, whatever the upstream called its body.
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/event-stream"),
-        );
+    if let Some(content_type) = decoded {
+        // The decoder's output is Anthropic's, whatever the upstream called its
+        // body, and its length is not the upstream's.
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        headers.remove(header::CONTENT_LENGTH);
     }
     if is_sse {
         headers.remove(header::CONTENT_LENGTH);

@@ -43,14 +43,13 @@ pin_project! {
 }
 
 impl UpstreamBody {
-    /// `decoder` output is SSE, so a decoded body is always treated as an event stream.
+    /// With a `decoder`, `is_sse` says whether its output is an event stream.
     pub fn new(
         inner: Incoming,
         idle_timeout: Duration,
         is_sse: bool,
         decoder: Option<Box<dyn ResponseDecoder>>,
     ) -> Self {
-        let is_sse = is_sse || decoder.is_some();
         Self {
             inner,
             idle: tokio::time::sleep(idle_timeout),
@@ -103,7 +102,11 @@ impl Body for UpstreamBody {
                 None => {
                     let decoded_tail = match this.decoder.as_mut().map(|d| d.finish()) {
                         Some(Err(err)) => {
-                            return Poll::Ready(fail(this.finished, true, err.into()));
+                            return Poll::Ready(fail(
+                                this.finished,
+                                this.sse.is_some(),
+                                err.into(),
+                            ));
                         }
                         Some(Ok(tail)) => tail,
                         None => Bytes::new(),
@@ -133,7 +136,13 @@ impl Body for UpstreamBody {
                         data = match decoder.decode(data) {
                             Ok(decoded) if decoded.is_empty() => continue,
                             Ok(decoded) => decoded,
-                            Err(err) => return Poll::Ready(fail(this.finished, true, err.into())),
+                            Err(err) => {
+                                return Poll::Ready(fail(
+                                    this.finished,
+                                    this.sse.is_some(),
+                                    err.into(),
+                                ));
+                            }
                         };
                     }
                     let Some(splitter) = this.sse.as_mut() else {
@@ -158,8 +167,9 @@ impl Body for UpstreamBody {
     }
 
     fn size_hint(&self) -> SizeHint {
-        // An SSE body may gain an error event, so only plain bodies keep the upstream's hint.
-        if self.sse.is_some() {
+        // An SSE body may gain an error event and a decoded one has its own
+        // length, so only plain relayed bodies keep the upstream's hint.
+        if self.sse.is_some() || self.decoder.is_some() {
             SizeHint::default()
         } else {
             self.inner.size_hint()

@@ -9,6 +9,8 @@
 //!   [`TestResponse`]s or incrementally read [`TestStream`]s.
 //! - [`RelayProcess`]: runs the real `cc-relay` binary with a throw-away
 //!   config and home, captures its output and sends it signals.
+//! - [`check_anthropic_stream`]: the Anthropic stream grammar, checked, and
+//!   the final message accumulated as the SDK does.
 //! - [`tools`]: the Python environment and system programs the tests run,
 //!   failing with the install command when one is missing.
 //!
@@ -42,6 +44,7 @@ mod relay_process;
 mod reply;
 mod sse;
 mod stream;
+mod stream_grammar;
 pub mod tools;
 mod wait;
 
@@ -52,3 +55,4 @@ pub use relay_process::{LISTENING_PREFIX, RelayOptions, RelayProcess, Signal};
 pub use reply::MockReply;
 pub use sse::parse_sse;
 pub use stream::TestStream;
+pub use stream_grammar::{StreamOutcome, check_anthropic_stream};

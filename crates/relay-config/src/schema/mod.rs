@@ -14,8 +14,10 @@ use std::collections::BTreeMap;
 use relay_core::Secret;
 use serde::Deserialize;
 
+mod openai;
 mod provider;
 
+pub use openai::{MaxTokensField, OpenAiConfig, ReasoningField, ReasoningRequest};
 pub use provider::{
     CostConfig, KeyConfig, ModelCost, PoolStrategy, PoolingConfig, ProviderConfig, ProviderType,
 };

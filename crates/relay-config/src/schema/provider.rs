@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use relay_core::Secret;
 use serde::Deserialize;
 
+use super::openai::OpenAiConfig;
+
 /// One entry of `providers:`.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(default)]
@@ -60,6 +62,8 @@ pub struct ProviderConfig {
     /// `azure`: the Entra ID authority. Unset: `AZURE_AUTHORITY_HOST`, else
     /// `https://login.microsoftonline.com` (sovereign clouds use their own).
     pub azure_authority_host: Option<String>,
+    /// `openai`: the Chat Completions dialect options (see docs/providers.md).
+    pub openai: OpenAiConfig,
 }
 
 impl Default for ProviderConfig {
@@ -92,6 +96,7 @@ impl Default for ProviderConfig {
             azure_client_id: None,
             azure_client_secret: None,
             azure_authority_host: None,
+            openai: OpenAiConfig::default(),
         }
     }
 }
@@ -155,6 +160,8 @@ pub enum ProviderType {
     Bedrock,
     Vertex,
     Azure,
+    /// An OpenAI Chat Completions server, translated to and from Messages.
+    Openai,
 }
 
 impl ProviderType {
@@ -167,6 +174,7 @@ impl ProviderType {
             Self::Bedrock => "bedrock",
             Self::Vertex => "vertex",
             Self::Azure => "azure",
+            Self::Openai => "openai",
         }
     }
 }

@@ -14,6 +14,7 @@ use crate::schema::{
 };
 
 mod cloud;
+mod openai;
 
 /// Go cc-relay's key priorities: 0 low, 1 normal, 2 high.
 const MAX_KEY_PRIORITY: u32 = 2;
@@ -220,6 +221,7 @@ fn provider_fields(provider: &ProviderConfig, at: &str, out: &mut Problems) {
         }
     }
     cloud::cloud_fields(provider, at, out);
+    openai::openai_fields(provider, at, out);
 }
 
 fn check_base_url(url: &str) -> Result<(), String> {
