@@ -5,6 +5,8 @@
 //!   cuts, stalls, dropped connections) and records every request
 //!   ([`RecordedRequest`]), every sent SSE event ([`SentEvent`]) and every
 //!   client disconnect.
+//! - [`ChatReply`] and [`MockReply::chat_auto`]: the mock as an OpenAI Chat
+//!   Completions server (for `type: openai` providers).
 //! - [`TestClient`]: a bounded-time HTTP/1.1 or h2c client returning whole
 //!   [`TestResponse`]s or incrementally read [`TestStream`]s.
 //! - [`RelayProcess`]: runs the real `cc-relay` binary with a throw-away
@@ -39,6 +41,7 @@ mod client;
 mod logs;
 mod mock;
 mod net;
+mod openai;
 mod plan;
 mod relay_process;
 mod reply;
@@ -51,6 +54,7 @@ mod wait;
 pub use client::{DEFAULT_TIMEOUT, TestClient, TestResponse};
 pub use mock::{MockUpstream, RecordedRequest, SentEvent};
 pub use net::unused_local_addr;
+pub use openai::ChatReply;
 pub use relay_process::{LISTENING_PREFIX, RelayOptions, RelayProcess, Signal};
 pub use reply::MockReply;
 pub use sse::parse_sse;
