@@ -144,10 +144,6 @@ async fn the_python_sdk_accumulates_text_thinking_and_tool_use_from_a_chat_backe
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upstream_errors_and_cut_streams_reach_the_client_in_anthropic_form() {
     let mock = MockUpstream::start().await.unwrap();
-    mock.enqueue(
-        MockReply::json(429, json!({"error": {"message": "Rate limit reached", "type": "requests", "code": "rate_limit_exceeded"}}))
-            .header("retry-after", "7"),
-    );
     mock.enqueue(MockReply::json(
         400,
         json!({"error": {
@@ -156,6 +152,11 @@ async fn upstream_errors_and_cut_streams_reach_the_client_in_anthropic_form() {
     ));
     let cut = ChatReply::new("gpt-test").text("Half a sentence that never ends");
     mock.enqueue(MockReply::sse_raw(cut.chunks().into_iter().take(3)));
+    // Last: the key then cools down for the retry-after, as for any provider.
+    mock.enqueue(
+        MockReply::json(429, json!({"error": {"message": "Rate limit reached", "type": "requests", "code": "rate_limit_exceeded"}}))
+            .header("retry-after", "7"),
+    );
     let relay = start_relay_with(&RelayConfig::new().provider(openai_provider(&mock))).await;
     let client = TestClient::new();
     let url = format!("{}/v1/messages", relay.url());
@@ -164,16 +165,9 @@ async fn upstream_errors_and_cut_streams_reach_the_client_in_anthropic_form() {
         .post_json(&url, &[], &message_body(false))
         .await
         .unwrap();
-    assert_eq!(response.status, 429);
-    assert_eq!(response.header("retry-after"), Some("7"));
-    assert_anthropic_error(&response.body, "rate_limit_error");
-
-    let response = client
-        .post_json(&url, &[], &message_body(false))
-        .await
-        .unwrap();
     assert_eq!(response.status, 400);
     let body: Value = serde_json::from_slice(&response.body).unwrap();
+    assert_eq!(body["error"]["type"], "invalid_request_error");
     assert!(
         body["error"]["message"]
             .as_str()
@@ -196,6 +190,15 @@ async fn upstream_errors_and_cut_streams_reach_the_client_in_anthropic_form() {
         outcome.error.is_some(),
         "a cut stream must end with an error event: {events:#?}"
     );
+
+    let response = client
+        .post_json(&url, &[], &message_body(false))
+        .await
+        .unwrap();
+    assert_eq!(response.status, 429);
+    assert_eq!(response.header("retry-after"), Some("7"));
+    assert_anthropic_error(&response.body, "rate_limit_error");
+    assert_eq!(mock.request_count(), 3);
 }
 
 /// Claude Code's CLI, where `scripts/test` installs it (npm
