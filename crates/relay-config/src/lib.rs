@@ -42,9 +42,10 @@ pub use load::{
 pub use schema::{
     AdminConfig, AffinityConfig, AuthConfig, BreakerTriggers, CacheConfig, CacheMode,
     CircuitBreakerConfig, Config, CostConfig, DebugOptions, GrpcConfig, HealthCheckConfig,
-    HealthConfig, KeyConfig, LogFormat, LogLevel, LoggingConfig, MetricsConfig, ModelCost,
-    OlricConfig, PoolStrategy, PoolingConfig, ProviderConfig, ProviderType, RedisEndpoint,
-    RistrettoConfig, RoutingConfig, RoutingStrategy, ServerConfig, StateBackend, StateConfig,
+    HealthConfig, KeyConfig, LogFormat, LogLevel, LoggingConfig, MaxTokensField, MetricsConfig,
+    ModelCost, OlricConfig, OpenAiConfig, PoolStrategy, PoolingConfig, ProviderConfig,
+    ProviderType, ReasoningField, ReasoningRequest, RedisEndpoint, RistrettoConfig, RoutingConfig,
+    RoutingStrategy, ServerConfig, StateBackend, StateConfig,
 };
 pub use validate::validate;
 pub use warning::{Warning, WarningKind};

@@ -8,6 +8,7 @@ use crate::anthropic_compatible::{AnthropicCompatible, Flavor};
 use crate::azure::Azure;
 use crate::bedrock::Bedrock;
 use crate::error::ProviderError;
+use crate::openai::OpenAi;
 use crate::provider::Provider;
 use crate::vertex::Vertex;
 
@@ -24,6 +25,7 @@ pub fn build_provider(config: &ProviderConfig) -> Result<Arc<dyn Provider>, Prov
         ProviderType::Bedrock => return Ok(Arc::new(Bedrock::new(config)?)),
         ProviderType::Vertex => return Ok(Arc::new(Vertex::new(config)?)),
         ProviderType::Azure => return Ok(Arc::new(Azure::new(config)?)),
+        ProviderType::Openai => return Ok(Arc::new(OpenAi::new(config)?)),
     };
     let provider = AnthropicCompatible::new(flavor, config);
     // Validate the URL now, so a bad base_url fails the configuration, not a request.

@@ -13,6 +13,13 @@ pub trait ResponseDecoder: Send + 'static {
     /// The upstream body ended; returns any final bytes, or an error if the
     /// body stopped inside a frame.
     fn finish(&mut self) -> Result<Bytes, DecodeError>;
+
+    /// The content type of the decoded body. Anthropic SSE unless the decoder
+    /// makes a JSON document (a translated non-streaming response): then the
+    /// body is relayed as one document, without SSE framing or error events.
+    fn content_type(&self) -> &'static str {
+        "text/event-stream"
+    }
 }
 
 /// The upstream's body could not be decoded; the stream ends with an error event.

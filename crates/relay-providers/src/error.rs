@@ -20,6 +20,20 @@ pub enum ProviderError {
     /// The request cannot be expressed for this provider.
     #[error("provider `{provider}`: {message}")]
     Request { provider: String, message: String },
+    /// The client asked for something this provider cannot do (an Anthropic
+    /// feature a translated backend has no equivalent for). Not the
+    /// provider's failure: another provider may serve it, and if none does
+    /// the client gets an `invalid_request_error` naming the feature.
+    #[error("provider `{provider}` cannot serve this request: {message}")]
+    Refused { provider: String, message: String },
+}
+
+impl ProviderError {
+    /// Whether the request, not the provider, is the cause: such an attempt
+    /// is skipped (no breaker or key is charged with it).
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, Self::Refused { .. })
+    }
 }
 
 impl From<ProviderError> for ApiError {
@@ -31,6 +45,7 @@ impl From<ProviderError> for ApiError {
             ProviderError::Config { .. } | ProviderError::Request { .. } => {
                 ApiError::bad_gateway(err.to_string())
             }
+            ProviderError::Refused { .. } => ApiError::invalid_request(err.to_string()),
         }
     }
 }

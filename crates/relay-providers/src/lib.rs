@@ -8,8 +8,10 @@
 //!
 //! Cloud backends: [`Bedrock`] (SigV4 or Bedrock API keys, AWS event-stream
 //! responses decoded by [`BedrockStreamDecoder`]), [`Vertex`] (Google OAuth2
-//! tokens) and [`Azure`] (AI Foundry, resource keys or Entra ID tokens). See
-//! docs/providers.md.
+//! tokens) and [`Azure`] (AI Foundry, resource keys or Entra ID tokens).
+//! Translated: [`OpenAi`], any OpenAI Chat Completions server, with
+//! Messages requests translated and responses decoded back
+//! ([`ChatStreamDecoder`], [`ChatJsonDecoder`]). See docs/providers.md.
 //!
 //! Depends on `relay-core` and `relay-config`. Must not depend on the router
 //! or the server: it builds plain `http::Request`s that the server sends.
@@ -28,6 +30,7 @@ mod error;
 mod fidelity;
 mod headers;
 mod json_body;
+mod openai;
 mod provider;
 mod request;
 #[cfg(test)]
@@ -48,6 +51,7 @@ pub use build::build_provider;
 pub use decoder::{DecodeError, ResponseDecoder};
 pub use error::ProviderError;
 pub use fidelity::{BetaPolicy, DEFAULT_BEDROCK_BETAS, DEFAULT_VERTEX_BETAS, StripPolicy};
+pub use openai::{ChatJsonDecoder, ChatStreamDecoder, MAX_JSON_BYTES, OPENAI_BASE_URL, OpenAi};
 pub use provider::{BoxFuture, Credential, Endpoint, Provider, ProviderInfo};
 pub use request::{ClientRequest, prepare_request};
 pub use vertex::{VERTEX_ANTHROPIC_VERSION, Vertex};

@@ -5,10 +5,14 @@
 //!   cuts, stalls, dropped connections) and records every request
 //!   ([`RecordedRequest`]), every sent SSE event ([`SentEvent`]) and every
 //!   client disconnect.
+//! - [`ChatReply`] and [`MockReply::chat_auto`]: the mock as an OpenAI Chat
+//!   Completions server (for `type: openai` providers).
 //! - [`TestClient`]: a bounded-time HTTP/1.1 or h2c client returning whole
 //!   [`TestResponse`]s or incrementally read [`TestStream`]s.
 //! - [`RelayProcess`]: runs the real `cc-relay` binary with a throw-away
 //!   config and home, captures its output and sends it signals.
+//! - [`check_anthropic_stream`]: the Anthropic stream grammar, checked, and
+//!   the final message accumulated as the SDK does.
 //! - [`config`]: a builder for the relay configurations tests start with.
 //! - [`raw_http`]: raw HTTP/1.1 over TCP, for hostile requests and misbehaving upstreams.
 //! - [`tools`]: the Python environment and system programs the tests run,
@@ -41,19 +45,23 @@ pub mod go_corpus;
 mod logs;
 mod mock;
 mod net;
+mod openai;
 mod plan;
 pub mod raw_http;
 mod relay_process;
 mod reply;
 mod sse;
 mod stream;
+mod stream_grammar;
 pub mod tools;
 mod wait;
 
 pub use client::{DEFAULT_TIMEOUT, TestClient, TestResponse};
 pub use mock::{MockUpstream, RecordedRequest, SentEvent};
 pub use net::unused_local_addr;
+pub use openai::ChatReply;
 pub use relay_process::{LISTENING_PREFIX, RelayOptions, RelayProcess, Signal};
 pub use reply::MockReply;
 pub use sse::parse_sse;
 pub use stream::TestStream;
+pub use stream_grammar::{StreamOutcome, check_anthropic_stream};

@@ -38,6 +38,7 @@ enum Kind {
     Bytes { content_type: String, body: Bytes },
     Sse(Vec<(String, Value)>),
     SseRaw(Vec<Bytes>),
+    ChatAuto(Option<(String, Value)>),
     Stall,
     Close,
 }
@@ -125,6 +126,15 @@ impl MockReply {
             Kind::SseRaw(chunks.into_iter().map(Into::into).collect()),
             200,
         )
+    }
+
+    /// Answers every request like an OpenAI Chat Completions server with a
+    /// small tool-using model (streamed or not, as asked): it calls `tool`
+    /// (name, input) when the request offers that tool and no tool result
+    /// came back yet, then answers "The tool said: <result>"; any other
+    /// request gets a short text. See [`ChatReply`](crate::ChatReply).
+    pub fn chat_auto(tool: Option<(&str, Value)>) -> Self {
+        Self::new(Kind::ChatAuto(tool.map(|(n, v)| (n.to_owned(), v))), 200)
     }
 
     /// Never sends response headers (until the client goes away).
@@ -248,6 +258,10 @@ impl MockReply {
             Kind::Bytes { content_type, body } => (content_type.clone(), vec![body.clone()], false),
             Kind::Sse(events) => sse_chunks(events),
             Kind::SseRaw(chunks) => (EVENT_STREAM.to_owned(), chunks.clone(), true),
+            Kind::ChatAuto(tool) => match crate::openai::auto_reply(req.body, tool.as_ref()) {
+                (reply, true) => (EVENT_STREAM.to_owned(), reply.chunks(), true),
+                (reply, false) => json_chunks(&reply.completion()),
+            },
         };
         let status = StatusCode::from_u16(status).map_err(|e| format!("status {status}: {e}"))?;
         let mut headers = HeaderMap::new();

@@ -16,11 +16,13 @@ use serde::Deserialize;
 
 mod compat;
 mod grpc;
+mod openai;
 mod provider;
 mod state;
 
 pub use compat::{BreakerTriggers, MetricsConfig};
 pub use grpc::GrpcConfig;
+pub use openai::{MaxTokensField, OpenAiConfig, ReasoningField, ReasoningRequest};
 pub use provider::{
     CostConfig, KeyConfig, ModelCost, PoolStrategy, PoolingConfig, ProviderConfig, ProviderType,
 };

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use relay_core::Secret;
 use serde::Deserialize;
 
+use super::openai::OpenAiConfig;
+
 /// One entry of `providers:`.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(default)]
@@ -72,6 +74,8 @@ pub struct ProviderConfig {
     /// `azure`: the Entra ID authority. Unset: `AZURE_AUTHORITY_HOST`, else
     /// `https://login.microsoftonline.com` (sovereign clouds use their own).
     pub azure_authority_host: Option<String>,
+    /// `openai`: the Chat Completions dialect options (see docs/providers.md).
+    pub openai: OpenAiConfig,
 }
 
 impl Default for ProviderConfig {
@@ -106,6 +110,7 @@ impl Default for ProviderConfig {
             azure_client_id: None,
             azure_client_secret: None,
             azure_authority_host: None,
+            openai: OpenAiConfig::default(),
         }
     }
 }
@@ -174,6 +179,8 @@ pub enum ProviderType {
     Bedrock,
     Vertex,
     Azure,
+    /// An OpenAI Chat Completions server, translated to and from Messages.
+    Openai,
 }
 
 impl ProviderType {
@@ -186,6 +193,7 @@ impl ProviderType {
             Self::Bedrock => "bedrock",
             Self::Vertex => "vertex",
             Self::Azure => "azure",
+            Self::Openai => "openai",
         }
     }
 }

@@ -17,7 +17,8 @@ pub(super) fn cloud_fields(provider: &ProviderConfig, at: &str, out: &mut Proble
         ProviderType::Anthropic
         | ProviderType::Zai
         | ProviderType::Minimax
-        | ProviderType::Ollama => {}
+        | ProviderType::Ollama
+        | ProviderType::Openai => {}
     }
 }
 

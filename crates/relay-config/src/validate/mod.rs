@@ -15,6 +15,7 @@ use crate::schema::{
 
 mod cloud;
 mod fidelity;
+mod openai;
 mod state;
 
 use fidelity::model_patterns;
@@ -227,6 +228,7 @@ fn provider_fields(provider: &ProviderConfig, at: &str, out: &mut Problems) {
         }
     }
     cloud::cloud_fields(provider, at, out);
+    openai::openai_fields(provider, at, out);
 }
 
 fn check_base_url(url: &str) -> Result<(), String> {

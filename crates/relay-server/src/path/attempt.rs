@@ -149,6 +149,13 @@ impl Attempts<'_> {
         let credential = credential_for(provider.as_ref(), attempt.key.as_ref());
         let upstream_request = match prepare_request(provider.as_ref(), &client, credential).await {
             Ok(request) => request,
+            Err(err) if err.is_refusal() => {
+                // The request asks for what this provider cannot do: not its
+                // failure, so no breaker or key is charged; another may serve it.
+                tracing::debug!(provider = %attempt.provider, error = %err, "provider cannot serve this request");
+                plan.skip(attempt);
+                return Tried::Failed(Fallback::Unsupported(err.into()));
+            }
             Err(err) => {
                 tracing::warn!(provider = %attempt.provider, error = %err, "could not prepare the upstream request");
                 self.report(plan, attempt, Outcome::Transport(TransportFailure::Connect));
@@ -221,8 +228,12 @@ impl Attempts<'_> {
             return Tried::Failed(Fallback::Skipped);
         };
         let decoder = provider.response_decoder(self.endpoint, self.summary.stream);
-        // Decided once: the decoder's output is always an event stream.
-        let event_stream = decoder.is_some() || is_event_stream(response.headers());
+        // Decided once: a decoder says what it makes (Anthropic SSE, or a
+        // translated JSON document); otherwise the upstream's content type.
+        let event_stream = match decoder.as_ref() {
+            Some(decoder) => decoder.content_type() == "text/event-stream",
+            None => is_event_stream(response.headers()),
+        };
         let fidelity = Fidelity {
             // The client sees the model it asked for, whatever the mapping sent.
             restore_model: (self.endpoint == Endpoint::Messages

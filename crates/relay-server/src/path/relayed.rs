@@ -24,7 +24,7 @@ pub fn relay_response(
     fidelity: Fidelity,
 ) -> Response<RelayBody> {
     let (mut parts, body) = upstream.into_parts();
-    let decoded = decoder.is_some();
+    let decoded = decoder.as_ref().map(|d| d.content_type());
 
     // Edited in place: copying two dozen headers into a new map re-hashed
     // every name (7k instructions a response); hop-by-hop ones are rare.
@@ -37,12 +37,11 @@ pub fn relay_response(
     for name in &hop_by_hop {
         headers.remove(name);
     }
-    if decoded {
-        // The decoder's output is Anthropic SSE, whatever the upstream called its body.
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/event-stream"),
-        );
+    if let Some(content_type) = decoded {
+        // The decoder's output is Anthropic's, whatever the upstream called its
+        // body, and its length is not the upstream's.
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        headers.remove(header::CONTENT_LENGTH);
     }
     if event_stream {
         headers.remove(header::CONTENT_LENGTH);

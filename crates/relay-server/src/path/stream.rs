@@ -150,7 +150,8 @@ impl Body for UpstreamBody {
                 None => {
                     let decoded_tail = match this.decoder.as_mut().map(|d| d.finish()) {
                         Some(Err(err)) => {
-                            return Poll::Ready(fail(this.finished, true, err.into()));
+                            let is_sse = this.sse.is_some();
+                            return Poll::Ready(fail(this.finished, is_sse, err.into()));
                         }
                         Some(Ok(tail)) => tail,
                         None => Bytes::new(),
@@ -189,7 +190,10 @@ impl Body for UpstreamBody {
                         data = match decoder.decode(data) {
                             Ok(decoded) if decoded.is_empty() => continue,
                             Ok(decoded) => decoded,
-                            Err(err) => return Poll::Ready(fail(this.finished, true, err.into())),
+                            Err(err) => {
+                                let is_sse = this.sse.is_some();
+                                return Poll::Ready(fail(this.finished, is_sse, err.into()));
+                            }
                         };
                     }
                     let Some(splitter) = this.sse.as_mut() else {
@@ -235,9 +239,10 @@ impl Body for UpstreamBody {
     }
 
     fn size_hint(&self) -> SizeHint {
-        // An SSE body may gain an error event, and a restored model changes
-        // the length, so only untouched plain bodies keep the upstream's hint.
-        if self.sse.is_some() || self.restore_model.is_some() {
+        // An SSE body may gain an error event, and a restored model or a
+        // decoder changes the length, so only untouched plain bodies keep the
+        // upstream's hint.
+        if self.sse.is_some() || self.restore_model.is_some() || self.decoder.is_some() {
             SizeHint::default()
         } else {
             self.inner.size_hint()
