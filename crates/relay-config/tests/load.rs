@@ -186,7 +186,7 @@ fn type_errors_name_their_path() {
 #[test]
 fn wrong_enum_values_list_the_valid_ones() {
     let found = problems(
-        "routing: { strategy: fastest }\nproviders: [ { name: a, enabled: true, type: openai } ]",
+        "routing: { strategy: fastest }\nproviders: [ { name: a, enabled: true, type: gemini } ]",
         &[],
     );
     assert_eq!(found.len(), 2);
@@ -194,7 +194,7 @@ fn wrong_enum_values_list_the_valid_ones() {
         "routing.strategy: unknown variant `fastest`, expected one of `failover`, `round_robin`"
     ));
     assert!(found[0].contains("`model_based`"), "{}", found[0]);
-    assert!(found[1].starts_with("providers[0].type: unknown variant `openai`"));
+    assert!(found[1].starts_with("providers[0].type: unknown variant `gemini`"));
     assert!(found[1].contains("`anthropic`, `zai`"), "{}", found[1]);
 }
 

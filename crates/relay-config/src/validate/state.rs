@@ -54,7 +54,7 @@ mod tests {
     }
 
     const PROVIDER: &str =
-        "providers:\n  - name: a\n    type: anthropic\n    keys: [{key: sk-1}]\n";
+        "providers:\n  - name: a\n    type: anthropic\n    enabled: true\n    keys: [{key: sk-1}]\n";
 
     #[test]
     fn redis_with_a_password_from_the_environment_loads() {
