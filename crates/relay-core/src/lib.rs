@@ -1,7 +1,7 @@
 //! # relay-core
 //!
-//! The vocabulary every cc-relay crate shares: the Anthropic error body and
-//! whose fault an error is, secrets that never print, header classes,
+//! The vocabulary every cc-relay crate shares: the Anthropic error body
+//! (`ApiError`), secrets that never print, header classes,
 //! request-body inspection (the `model` and its exact byte span, for a
 //! rewrite that changes nothing else), and incremental Server-Sent Events
 //! handling on bytes as they arrive: a splitter that cuts a stream into
@@ -18,7 +18,7 @@ mod secret;
 mod sse;
 mod thinking;
 
-pub use error::{ApiError, ErrorType, Fault};
+pub use error::{ApiError, ErrorType};
 pub use headers::{CLAUDE_CODE_SESSION_ID, REDACTED, REQUEST_ID, is_hop_by_hop, is_secret_header};
 pub use inspect::{InspectError, RequestSummary, inspect_request, rewrite_model};
 pub use secret::Secret;
