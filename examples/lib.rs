@@ -35,6 +35,7 @@ impl Demo {
         let config = relay_config::load_str(&yaml, relay_config::Format::Yaml, &|_| None)?;
         let state = Arc::new(RouterState::new(&config.routing.affinity));
         let router = Router::new(&config, state);
+        router.activate();
         Ok(Self {
             upstreams,
             router,
@@ -120,7 +121,7 @@ impl Demo {
             trail.push(format!("{provider}/{key_id}={status}"));
             match verdict {
                 Verdict::Deliver(delivery) => {
-                    delivery.finish(None, &[], false);
+                    delivery.finish(relay_router::DeliveryEnd::default());
                     println!(
                         "{label:>12}  {model:<22} -> {provider:<10} key {key_id}  status {status}  in {:>4} ms  {}",
                         started.elapsed().as_millis(),

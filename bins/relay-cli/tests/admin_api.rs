@@ -103,6 +103,23 @@ async fn an_operator_switches_a_provider_off_and_on_and_reloads() {
     let stats = get_stats(&relay, ADMIN_TOKEN).await;
     assert_eq!(stats["providers"][0]["disabled_by_operator"], true);
     assert_eq!(stats["providers"][0]["active"], false);
+    let listed = TestClient::new()
+        .request(
+            "GET",
+            format!("{}/v1/providers", relay.url()),
+            &client_key,
+            "",
+        )
+        .await
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(listed["data"][0]["name"], "primary");
+    assert_eq!(
+        listed["data"][0]["active"], false,
+        "every surface agrees: a provider the operator disabled is inactive"
+    );
+    assert_eq!(listed["data"][1]["active"], true);
     let metrics = get_metrics(&relay.url(), None).await;
     assert_eq!(
         metrics.value("cc_relay_provider_disabled", &[("provider", "primary")]),

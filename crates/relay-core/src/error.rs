@@ -1,4 +1,7 @@
-//! The Anthropic error body, and who is at fault when something fails.
+//! The Anthropic error body the relay answers with.
+//!
+//! Whether another upstream may do better is not decided here: the one
+//! classification of an attempt's outcome is `relay_router::classify`.
 
 use bytes::Bytes;
 use http::StatusCode;
@@ -54,17 +57,6 @@ impl ErrorType {
     }
 }
 
-/// Whose fault a failure is: this decides whether trying elsewhere can help.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Fault {
-    /// The request itself is wrong; every backend would refuse it the same way.
-    Client,
-    /// One upstream (or one of its keys) failed; another may serve the request.
-    Upstream,
-    /// The relay has no way to serve it right now (no provider, at capacity).
-    Relay,
-}
-
 /// An error the relay answers with, in the Anthropic shape:
 /// `{"type":"error","error":{"type":...,"message":...}}`.
 ///
@@ -74,21 +66,14 @@ pub struct ApiError {
     pub status: StatusCode,
     pub error_type: ErrorType,
     pub message: String,
-    pub fault: Fault,
 }
 
 impl ApiError {
-    pub fn new(
-        status: StatusCode,
-        error_type: ErrorType,
-        fault: Fault,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn new(status: StatusCode, error_type: ErrorType, message: impl Into<String>) -> Self {
         Self {
             status,
             error_type,
             message: message.into(),
-            fault,
         }
     }
 
@@ -97,7 +82,6 @@ impl ApiError {
         Self::new(
             StatusCode::BAD_REQUEST,
             ErrorType::InvalidRequestError,
-            Fault::Client,
             message,
         )
     }
@@ -107,19 +91,13 @@ impl ApiError {
         Self::new(
             StatusCode::UNAUTHORIZED,
             ErrorType::AuthenticationError,
-            Fault::Client,
             message,
         )
     }
 
     /// 404 `not_found_error`.
     pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            ErrorType::NotFoundError,
-            Fault::Client,
-            message,
-        )
+        Self::new(StatusCode::NOT_FOUND, ErrorType::NotFoundError, message)
     }
 
     /// 413 `request_too_large`.
@@ -127,19 +105,13 @@ impl ApiError {
         Self::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             ErrorType::RequestTooLarge,
-            Fault::Client,
             message,
         )
     }
 
     /// 502 `api_error`: the upstream could not be reached or answered garbage.
     pub fn bad_gateway(message: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::BAD_GATEWAY,
-            ErrorType::ApiError,
-            Fault::Upstream,
-            message,
-        )
+        Self::new(StatusCode::BAD_GATEWAY, ErrorType::ApiError, message)
     }
 
     /// 503 `api_error`: the relay cannot take this request now.
@@ -147,7 +119,6 @@ impl ApiError {
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             ErrorType::ApiError,
-            Fault::Relay,
             message,
         )
     }
@@ -157,7 +128,6 @@ impl ApiError {
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             ErrorType::OverloadedError,
-            Fault::Relay,
             message,
         )
     }
@@ -167,7 +137,6 @@ impl ApiError {
         Self::new(
             StatusCode::GATEWAY_TIMEOUT,
             ErrorType::TimeoutError,
-            Fault::Upstream,
             message,
         )
     }
@@ -177,7 +146,6 @@ impl ApiError {
         Self::new(
             StatusCode::TOO_MANY_REQUESTS,
             ErrorType::RateLimitError,
-            Fault::Relay,
             message,
         )
     }
@@ -187,14 +155,8 @@ impl ApiError {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             ErrorType::ApiError,
-            Fault::Relay,
             message,
         )
-    }
-
-    /// Whether sending the same request to another upstream may succeed.
-    pub fn is_retryable(&self) -> bool {
-        self.fault == Fault::Upstream
     }
 
     /// The JSON body.
@@ -270,14 +232,6 @@ mod tests {
         assert!(s.starts_with("event: error\ndata: {"));
         assert!(s.ends_with("}\n\n"));
         assert_eq!(s.matches("\n\n").count(), 1);
-    }
-
-    #[test]
-    fn only_upstream_faults_are_retryable() {
-        assert!(ApiError::bad_gateway("x").is_retryable());
-        assert!(ApiError::gateway_timeout("x").is_retryable());
-        assert!(!ApiError::invalid_request("x").is_retryable());
-        assert!(!ApiError::overloaded("x").is_retryable());
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! # relay-core
 //!
-//! The vocabulary every cc-relay crate shares: the Anthropic error body and
-//! whose fault an error is, secrets that never print, header classes,
+//! The vocabulary every cc-relay crate shares: the Anthropic error body
+//! (`ApiError`), secrets that never print, header classes,
 //! request-body inspection (the `model` and its exact byte span, for a
 //! rewrite that changes nothing else), splicing edits of top-level JSON
 //! members (request fields, the response model), model-name tables with `*`
@@ -22,7 +22,7 @@ mod secret;
 mod sse;
 mod thinking;
 
-pub use error::{ApiError, ErrorType, Fault};
+pub use error::{ApiError, ErrorType};
 pub use estimate::estimate_input_tokens;
 pub use headers::{CLAUDE_CODE_SESSION_ID, REDACTED, REQUEST_ID, is_hop_by_hop, is_secret_header};
 pub use inspect::{

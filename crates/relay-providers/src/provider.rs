@@ -8,7 +8,7 @@ use std::pin::Pin;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode, Uri};
 use relay_config::ProviderType;
-use relay_core::{ModelMap, Secret, is_hop_by_hop, is_secret_header};
+use relay_core::{ModelMap, Secret};
 
 use crate::decoder::ResponseDecoder;
 use crate::error::ProviderError;
@@ -149,11 +149,10 @@ pub trait Provider: Send + Sync + Debug {
     /// Whether a client header travels upstream. Credentials never do here
     /// (transparent mode re-adds them in `authenticate`), nor hop-by-hop headers,
     /// nor ones the relay recomputes.
+    /// An override that narrows the rule starts from
+    /// `crate::headers::forwarded_by_default`, the same rule.
     fn forward_header(&self, name: &HeaderName) -> bool {
-        !(is_hop_by_hop(name)
-            || is_secret_header(name)
-            || matches!(name.as_str(), "host" | "content-length" | "accept-encoding")
-            || name.as_str().starts_with("x-cc-relay-"))
+        crate::headers::forwarded_by_default(name)
     }
 
     /// The body to send: the client's bytes, with only the model value replaced

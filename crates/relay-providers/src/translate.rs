@@ -8,7 +8,7 @@
 
 use bytes::Bytes;
 use http::StatusCode;
-use relay_core::{ApiError, ErrorType, Fault};
+use relay_core::{ApiError, ErrorType};
 use serde_json::Value;
 
 /// Longest upstream message quoted in a translated error.
@@ -16,13 +16,7 @@ const MAX_MESSAGE_CHARS: usize = 1000;
 
 /// An Anthropic error body.
 pub(crate) fn error_body(error_type: ErrorType, message: &str) -> Bytes {
-    ApiError::new(
-        error_type.default_status(),
-        error_type,
-        Fault::Upstream,
-        message,
-    )
-    .to_json()
+    ApiError::new(error_type.default_status(), error_type, message).to_json()
 }
 
 /// Whether `value` already is `{"type":"error","error":{"type":..}}`.

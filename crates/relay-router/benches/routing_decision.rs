@@ -17,7 +17,8 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use relay_config::{Config, KeyConfig, ProviderConfig, RoutingStrategy};
 use relay_core::Secret;
 use relay_router::{
-    Estimate, KeyLimits, KeyState, Outcome, RouteRequest, Router, RouterState, Usage, Verdict,
+    DeliveryEnd, Estimate, KeyLimits, KeyState, Outcome, RouteRequest, Router, RouterState, Usage,
+    Verdict,
 };
 use tokio::time::Instant;
 
@@ -38,10 +39,12 @@ fn router(strategy: RoutingStrategy) -> Router {
             ..ProviderConfig::default()
         })
         .collect();
-    Router::new(
+    let router = Router::new(
         &config,
         Arc::new(RouterState::new(&config.routing.affinity)),
-    )
+    );
+    router.activate();
+    router
 }
 
 fn decide(router: &Router, headers: &HeaderMap) {
@@ -71,7 +74,10 @@ fn decide(router: &Router, headers: &HeaderMap) {
             output_tokens: 300,
             ..Usage::default()
         };
-        delivery.finish(Some(usage), &[], false);
+        delivery.finish(DeliveryEnd {
+            usage: Some(usage),
+            ..DeliveryEnd::default()
+        });
     }
 }
 

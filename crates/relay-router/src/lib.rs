@@ -25,7 +25,7 @@ pub use health::{
 pub use outcome::{
     Classification, FailoverReason, Outcome, RetryScope, TransportFailure, classify,
 };
-pub use plan::{Attempt, Delivery, Plan, Verdict};
+pub use plan::{Attempt, Delivery, DeliveryEnd, Plan, Verdict};
 pub use pool::{
     DEFAULT_RATE_LIMIT_COOLDOWN, DisableReason, Estimate, KeyLimits, KeyPool, KeySnapshot,
     KeyState, Lease, LimitDimension, LimitSnapshot, PoolExhausted, PoolKey, Reservation,

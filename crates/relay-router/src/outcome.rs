@@ -68,7 +68,7 @@ pub enum RetryScope {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Classification {
     /// Give it to the client as it is (success, or the client's own mistake).
-    Deliver { provider_healthy: bool },
+    Deliver,
     /// Try again elsewhere; `cool_down` is how long the key is set aside when
     /// waiting cannot help (spent budget, refused key). A rate-limited key's
     /// rest is read from the response headers by the pool itself.
@@ -104,9 +104,7 @@ pub fn classify(outcome: Outcome<'_>, has_keys: bool) -> Classification {
         } => (status, error_body.unwrap_or_default()),
     };
     match status {
-        200..=399 => Classification::Deliver {
-            provider_healthy: true,
-        },
+        200..=399 => Classification::Deliver,
         429 if is_spend_limit(body) && has_keys => Classification::Retry {
             scope: RetryScope::NextKey,
             reason: FailoverReason::SpendLimit,
@@ -137,9 +135,7 @@ pub fn classify(outcome: Outcome<'_>, has_keys: bool) -> Classification {
             cool_down: None,
         },
         // 400, 404, 413, 422 and the like: every backend would refuse it the same way.
-        _ => Classification::Deliver {
-            provider_healthy: true,
-        },
+        _ => Classification::Deliver,
     }
 }
 
@@ -175,7 +171,7 @@ mod tests {
             assert!(
                 matches!(
                     classify(response(status, &none, ""), true),
-                    Classification::Deliver { .. }
+                    Classification::Deliver
                 ),
                 "{status}"
             );
@@ -255,7 +251,7 @@ mod tests {
         ));
         assert!(matches!(
             classify(response(401, &none, ""), false),
-            Classification::Deliver { .. }
+            Classification::Deliver
         ));
     }
 }

@@ -58,11 +58,29 @@ pub struct Delivery {
     health: Arc<crate::health::ProviderHealth>,
 }
 
+/// How a delivered response ended, for [`Delivery::finish`].
+/// `DeliveryEnd::default()`: it ended with nothing to report (an error
+/// response, `count_tokens`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DeliveryEnd<'a> {
+    /// The token usage the upstream reported, if any.
+    pub usage: Option<Usage>,
+    /// The thinking signatures the response produced.
+    pub signatures: &'a [SignatureId],
+    /// The stream failed after it started (counts against the provider's health).
+    pub broken: bool,
+}
+
 impl Delivery {
-    /// The response ended. `usage`: what the upstream reported; `signatures`:
-    /// the thinking signatures it produced; `broken`: the stream failed after
-    /// it started (counts against the provider's health).
-    pub fn finish(mut self, usage: Option<Usage>, signatures: &[SignatureId], broken: bool) {
+    /// The response ended: settles the key's reservation with the real
+    /// usage, remembers where the signatures came from, and records a broken
+    /// stream against the provider.
+    pub fn finish(mut self, end: DeliveryEnd<'_>) {
+        let DeliveryEnd {
+            usage,
+            signatures,
+            broken,
+        } = end;
         if let Some(lease) = self.lease.take() {
             match usage {
                 Some(usage) => lease.reservation.settle(usage),
@@ -298,7 +316,7 @@ impl<'r> Plan<'r> {
                 .observe_latency(now.saturating_duration_since(attempt.started), now);
         }
         match classify(outcome, !target.pool.is_empty()) {
-            Classification::Deliver { .. } => {
+            Classification::Deliver => {
                 target.health.record_success(attempt.admission, now);
                 if let (Some(session), true) = (&self.session, self.router.affinity) {
                     let affinity = AffinityTarget {

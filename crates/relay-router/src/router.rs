@@ -10,7 +10,7 @@ use tokio::time::Instant;
 
 use crate::health::{BreakerSettings, CircuitState, ProviderHealth};
 use crate::plan::Plan;
-use crate::pool::{Estimate, KeyLimits, KeyPool, PoolKey};
+use crate::pool::{Estimate, KeyLimits, KeyPool, KeyState, PoolKey};
 use crate::state::RouterState;
 use crate::strategy::{Candidate, Selector};
 
@@ -86,14 +86,32 @@ pub struct Router {
     pub(crate) max_attempts: usize,
     pub(crate) affinity: bool,
     pub(crate) debug: bool,
+    /// What [`Router::activate`] applies to the shared state.
+    settings: Settings,
+}
+
+/// A configuration's settings for the state routers share.
+#[derive(Debug)]
+struct Settings {
+    breaker: BreakerSettings,
+    /// Every pool key's configured limits, in target then pool order.
+    key_limits: Vec<KeyLimits>,
+    affinity: relay_config::AffinityConfig,
 }
 
 impl Router {
     /// The router for a configuration's enabled providers, sharing `state`
     /// (key usage, circuits, affinity) with the routers before it.
+    ///
+    /// Building a router only reads `state`: it reuses the health and key
+    /// state already there and makes new ones for providers and keys that
+    /// are new, without recording them. So a router may be built and
+    /// dropped (a reload that fails later) without changing anything;
+    /// [`activate`](Self::activate) makes it the one `state` follows.
     pub fn new(config: &Config, state: Arc<RouterState>) -> Self {
         let breaker = BreakerSettings::from_config(&config.health.circuit_breaker);
-        let mut live_keys: Vec<(String, String)> = Vec::new();
+        let now = tokio::time::Instant::now();
+        let mut key_limits = Vec::new();
         let targets: Vec<Target> = config
             .providers
             .iter()
@@ -106,8 +124,14 @@ impl Router {
                     .filter(|k| !k.key.is_empty())
                     .map(|k| {
                         let id = k.key.short_id();
-                        live_keys.push((p.name.clone(), id.clone()));
-                        let state = state.key_state(&p.name, &id, KeyLimits::from_config(k));
+                        let limits = KeyLimits::from_config(k);
+                        key_limits.push(limits);
+                        let state = state.existing_key_state(&p.name, &id).unwrap_or_else(|| {
+                            // A new key wakes the state sync on cooldowns and disables.
+                            let key =
+                                KeyState::new(limits, now).with_nudge(Arc::clone(&state.nudge));
+                            Arc::new(key)
+                        });
                         PoolKey {
                             secret: k.key.clone(),
                             id,
@@ -123,18 +147,13 @@ impl Router {
                     weight: p.effective_weight(),
                     cost: p.cost.clone(),
                     pool: KeyPool::new(keys, p.pooling.strategy),
-                    health: state.provider_health(&p.name, breaker),
+                    health: state.existing_provider_health(&p.name).unwrap_or_else(|| {
+                        Arc::new(ProviderHealth::new(breaker).with_nudge(Arc::clone(&state.nudge)))
+                    }),
                 }
             })
             .collect();
-        let names: Vec<&str> = targets.iter().map(|t| &*t.name).collect();
-        let keys: Vec<(&str, &str)> = live_keys
-            .iter()
-            .map(|(p, k)| (p.as_str(), k.as_str()))
-            .collect();
-        state.retain(&names, &keys);
-        state.configure_affinity(&config.routing.affinity);
-        let provider_names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+        let provider_names: Vec<String> = targets.iter().map(|t| t.name.to_string()).collect();
         Self {
             strategy: config.routing.strategy,
             selector: Selector::new(config.routing.strategy, &config.routing, &provider_names),
@@ -144,7 +163,36 @@ impl Router {
             max_attempts: config.routing.max_attempts,
             affinity: config.routing.affinity.enabled,
             debug: config.routing.debug,
+            settings: Settings {
+                breaker,
+                key_limits,
+                affinity: config.routing.affinity.clone(),
+            },
         }
+    }
+
+    /// Makes this router's configuration the shared state's: its providers'
+    /// and keys' state is recorded (with this configuration's breaker
+    /// settings and key limits), providers and keys it no longer has are
+    /// forgotten, and the affinity settings apply. Call it once, when the
+    /// router starts serving (a reload's swap); it cannot fail. Reloads must
+    /// not interleave their `new` and `activate`.
+    pub fn activate(&self) {
+        let mut limits = self.settings.key_limits.iter();
+        let mut live_keys: Vec<(&str, &str)> = Vec::new();
+        for target in &self.targets {
+            self.state
+                .adopt_provider_health(&target.name, &target.health, self.settings.breaker);
+            for key in target.pool.keys() {
+                let configured = limits.next().copied().unwrap_or_default();
+                self.state
+                    .adopt_key_state(&target.name, &key.id, &key.state, configured);
+                live_keys.push((&target.name, &key.id));
+            }
+        }
+        let names: Vec<&str> = self.targets.iter().map(|t| &*t.name).collect();
+        self.state.retain(&names, &live_keys);
+        self.state.configure_affinity(&self.settings.affinity);
     }
 
     /// The configured strategy.
@@ -170,6 +218,15 @@ impl Router {
     /// The state shared across reloads.
     pub fn state(&self) -> &Arc<RouterState> {
         &self.state
+    }
+
+    /// Whether `provider` would take a request now: it is configured and
+    /// enabled, no operator switched it off, and its circuit admits. Every
+    /// listing that says "active" asks this.
+    pub fn is_active(&self, provider: &str, now: Instant) -> bool {
+        self.target(provider).is_some_and(|target| {
+            !self.state.is_disabled(provider) && target.health.is_available(now)
+        })
     }
 
     /// A provider's circuit, for listings.
@@ -243,6 +300,36 @@ mod tests {
         config
     }
 
+    /// A router for `config` that is serving (built, then activated).
+    fn active(config: &Config, state: &Arc<RouterState>) -> Router {
+        let router = Router::new(config, Arc::clone(state));
+        router.activate();
+        router
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn building_a_router_changes_no_shared_state() {
+        let state = Arc::new(RouterState::new(&Default::default()));
+        let router = active(&config(&["a", "b"]), &state);
+        assert_eq!(serve(&router, None, 500), "a");
+        // A reload that is prepared and then dropped (it failed later) must
+        // not forget `a`'s open circuit, nor adopt `c`.
+        drop(Router::new(&config(&["b", "c"]), Arc::clone(&state)));
+        assert!(matches!(
+            router.circuit("a", Instant::now()),
+            Some(CircuitState::Open { .. })
+        ));
+        let again = Router::new(&config(&["a", "b"]), Arc::clone(&state));
+        assert!(
+            matches!(
+                again.circuit("a", Instant::now()),
+                Some(CircuitState::Open { .. })
+            ),
+            "the state of `a` was kept"
+        );
+        assert!(state.existing_provider_health("c").is_none());
+    }
+
     fn request(session: Option<&str>) -> RouteRequest<'_> {
         RouteRequest {
             model: "m",
@@ -270,7 +357,7 @@ mod tests {
             },
             now,
         ) {
-            delivery.finish(None, &[], false);
+            delivery.finish(crate::DeliveryEnd::default());
         }
         provider
     }
@@ -278,12 +365,12 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn an_operator_can_switch_a_provider_off_and_on() {
         let state = Arc::new(RouterState::new(&Default::default()));
-        let router = Router::new(&config(&["a", "b"]), Arc::clone(&state));
+        let router = active(&config(&["a", "b"]), &state);
         assert_eq!(serve(&router, None, 200), "a");
         state.set_disabled("a", true);
         assert_eq!(serve(&router, None, 200), "b");
         // The switch outlives a reload.
-        let reloaded = Router::new(&config(&["a", "b"]), Arc::clone(&state));
+        let reloaded = active(&config(&["a", "b"]), &state);
         assert_eq!(serve(&reloaded, None, 200), "b");
         state.set_disabled("a", false);
         assert_eq!(serve(&reloaded, None, 200), "a");
@@ -292,7 +379,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn circuits_and_affinity_survive_a_reload() {
         let state = Arc::new(RouterState::new(&Default::default()));
-        let router = Router::new(&config(&["a", "b"]), Arc::clone(&state));
+        let router = active(&config(&["a", "b"]), &state);
         assert_eq!(serve(&router, None, 500), "a");
         assert!(
             router
@@ -302,7 +389,7 @@ mod tests {
         // The session sticks to b, which served it.
         assert_eq!(serve(&router, Some("s1"), 200), "b");
 
-        let reloaded = Router::new(&config(&["a", "b", "c"]), Arc::clone(&state));
+        let reloaded = active(&config(&["a", "b", "c"]), &state);
         assert!(matches!(
             reloaded.circuit("a", Instant::now()),
             Some(CircuitState::Open { .. })
@@ -317,10 +404,10 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn removed_providers_forget_their_state() {
         let state = Arc::new(RouterState::new(&Default::default()));
-        let router = Router::new(&config(&["a", "b"]), Arc::clone(&state));
+        let router = active(&config(&["a", "b"]), &state);
         serve(&router, None, 500);
-        let _without_a = Router::new(&config(&["b"]), Arc::clone(&state));
-        let with_a_again = Router::new(&config(&["a", "b"]), Arc::clone(&state));
+        let _without_a = active(&config(&["b"]), &state);
+        let with_a_again = active(&config(&["a", "b"]), &state);
         assert_eq!(
             with_a_again.circuit("a", Instant::now()),
             Some(CircuitState::Closed)

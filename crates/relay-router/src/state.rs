@@ -83,37 +83,47 @@ impl RouterState {
         }
     }
 
-    /// The provider's health, created on first use; settings are updated in place.
-    pub(crate) fn provider_health(
-        &self,
-        name: &str,
-        settings: BreakerSettings,
-    ) -> Arc<ProviderHealth> {
-        let entry = self.providers.entry(name.to_owned()).or_insert_with(|| {
-            let health = ProviderHealth::new(settings).with_nudge(Arc::clone(&self.nudge));
-            Arc::new(health)
-        });
-        entry.set_settings(settings);
-        Arc::clone(&entry)
+    /// The provider's health, if a router recorded it.
+    pub(crate) fn existing_provider_health(&self, name: &str) -> Option<Arc<ProviderHealth>> {
+        self.providers.get(name).map(|entry| Arc::clone(&entry))
     }
 
-    /// The key's state, created on first use; configured limits are updated in place.
-    pub(crate) fn key_state(
+    /// Records `health` as the provider's (unless one is recorded already)
+    /// and applies `settings` to the recorded one.
+    pub(crate) fn adopt_provider_health(
+        &self,
+        name: &str,
+        health: &Arc<ProviderHealth>,
+        settings: BreakerSettings,
+    ) {
+        let entry = self
+            .providers
+            .entry(name.to_owned())
+            .or_insert_with(|| Arc::clone(health));
+        entry.set_settings(settings);
+    }
+
+    /// The key's state, if a router recorded it.
+    pub(crate) fn existing_key_state(&self, provider: &str, key_id: &str) -> Option<Arc<KeyState>> {
+        self.keys
+            .get(&(provider.to_owned(), key_id.to_owned()))
+            .map(|entry| Arc::clone(&entry))
+    }
+
+    /// Records `key` as the key's state (unless one is recorded already) and
+    /// applies the configured `limits` to the recorded one.
+    pub(crate) fn adopt_key_state(
         &self,
         provider: &str,
         key_id: &str,
+        key: &Arc<KeyState>,
         limits: KeyLimits,
-    ) -> Arc<KeyState> {
-        let now = tokio::time::Instant::now();
+    ) {
         let entry = self
             .keys
             .entry((provider.to_owned(), key_id.to_owned()))
-            .or_insert_with(|| {
-                let key = KeyState::new(limits, now).with_nudge(Arc::clone(&self.nudge));
-                Arc::new(key)
-            });
+            .or_insert_with(|| Arc::clone(key));
         entry.set_configured(limits);
-        Arc::clone(&entry)
     }
 
     /// Forgets providers and keys no configuration mentions any more.

@@ -1,8 +1,11 @@
 //! Active health checks: while a provider's circuit is open, probe a real
 //! endpoint of it every `health.health_check.interval_ms`. An answer that
-//! shows the API is up (any status below 500 other than 429: a 401 or 404
-//! still proves the server is there and serving) closes the circuit at once,
-//! so traffic returns without waiting for the open period to pass.
+//! shows the server is up (any status below 500 other than 429: a 401 or 404
+//! still proves the server is there and serving) ends the open period at
+//! once: the circuit turns half-open, so traffic returns without waiting for
+//! the open period to pass. It never closes the circuit (see
+//! `relay_router`'s health doc): the next real requests are the probes that
+//! decide, and a provider that keeps failing keeps its growing backoff.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,8 +43,8 @@ pub async fn run(state: Arc<AppState>) {
             let name = Arc::clone(&target.name);
             tokio::spawn(async move {
                 if probe(&state, provider.as_ref(), key.as_ref()).await {
-                    health.force_close();
-                    tracing::info!(provider = %name, "health check passed; circuit closed");
+                    health.health_check_passed();
+                    tracing::info!(provider = %name, "health check passed; circuit half-open");
                 }
             });
         }

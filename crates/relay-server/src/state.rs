@@ -38,6 +38,7 @@ impl AppState {
         let upstream = UpstreamClient::new(Duration::from_millis(config.server.connect_timeout_ms));
         let router_state = Arc::new(RouterState::new(&config.routing.affinity));
         let runtime = Runtime::prepare(config, &router_state)?;
+        runtime.router.activate();
         let started = Instant::now();
         Ok(Self {
             runtime: ArcSwap::from_pointee(runtime),
@@ -83,6 +84,8 @@ impl AppState {
     /// Step two of a reload: publishes a prepared runtime. Cannot fail.
     /// Requests already running keep the snapshot they started with.
     pub fn swap(&self, runtime: Runtime) {
+        // The shared router state follows the new configuration from here.
+        runtime.router.activate();
         self.runtime.store(Arc::new(runtime));
     }
 }

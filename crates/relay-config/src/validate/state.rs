@@ -53,8 +53,7 @@ mod tests {
         load_str(yaml, Format::Yaml, &env).map_err(|e| e.to_string())
     }
 
-    const PROVIDER: &str =
-        "providers:\n  - name: a\n    type: anthropic\n    enabled: true\n    keys: [{key: sk-1}]\n";
+    const PROVIDER: &str = "providers:\n  - name: a\n    type: anthropic\n    enabled: true\n    keys: [{key: sk-1}]\n";
 
     #[test]
     fn redis_with_a_password_from_the_environment_loads() {

@@ -21,7 +21,7 @@ use aws_smithy_types::event_stream::{HeaderValue, Message};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use bytes::{Buf as _, Bytes, BytesMut};
-use relay_core::{ApiError, ErrorType, Fault};
+use relay_core::{ApiError, ErrorType};
 use serde_json::{Map, Value};
 
 use super::errors::error_type_for;
@@ -195,12 +195,7 @@ fn payload_message(payload: &Bytes) -> String {
 fn error_event(exception: &str, message: &str, out: &mut Vec<u8>) {
     let error_type = error_type_for(exception).unwrap_or(ErrorType::ApiError);
     let message = format!("Bedrock {exception}: {message}");
-    let error = ApiError::new(
-        error_type.default_status(),
-        error_type,
-        Fault::Upstream,
-        message,
-    );
+    let error = ApiError::new(error_type.default_status(), error_type, message);
     out.extend_from_slice(&error.to_sse_event());
 }
 

@@ -96,7 +96,14 @@ impl Bedrock {
         &self.region
     }
 
-    fn sign(&self, request: &mut Request<Bytes>, auth: &BedrockAuth) -> Result<(), ProviderError> {
+    /// Adds the configured AWS credentials to a finished request: a bearer
+    /// token (Bedrock API key) header, or a SigV4 signature over the request
+    /// as it will be sent (so it runs last).
+    fn add_aws_credentials(
+        &self,
+        request: &mut Request<Bytes>,
+        auth: &BedrockAuth,
+    ) -> Result<(), ProviderError> {
         match auth {
             BedrockAuth::Bearer(token) => set_secret_header(
                 &self.info.name,
@@ -192,7 +199,9 @@ impl Provider for Bedrock {
                 &format!("Bearer {}", key.expose()),
             ),
             // Signed whatever the client sent: its own credentials never reach AWS.
-            (Credential::ClientOwn | Credential::None, Some(auth)) => self.sign(request, auth),
+            (Credential::ClientOwn | Credential::None, Some(auth)) => {
+                self.add_aws_credentials(request, auth)
+            }
             (Credential::ClientOwn | Credential::None, None) => Err(ProviderError::Credentials {
                 provider: self.info.name.clone(),
                 message: "no pool key was chosen and no AWS credentials are configured".to_owned(),

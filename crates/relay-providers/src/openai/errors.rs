@@ -6,7 +6,7 @@
 
 use bytes::Bytes;
 use http::StatusCode;
-use relay_core::{ApiError, ErrorType, Fault};
+use relay_core::{ApiError, ErrorType};
 use serde_json::Value;
 
 use crate::translate;
@@ -86,7 +86,6 @@ pub(crate) fn translate_error(status: StatusCode, body: &Bytes) -> (StatusCode, 
         let error = ApiError::new(
             StatusCode::BAD_REQUEST,
             ErrorType::InvalidRequestError,
-            Fault::Client,
             format!("prompt is too long: {BACKEND}: {message}"),
         );
         return (StatusCode::BAD_REQUEST, error.to_json());
@@ -122,12 +121,7 @@ pub(crate) fn stream_error(error: &Value) -> ApiError {
         Some(code) => format!("{BACKEND} {code}: {message}"),
         None => format!("{BACKEND}: {message}"),
     };
-    ApiError::new(
-        error_type.default_status(),
-        error_type,
-        Fault::Upstream,
-        message,
-    )
+    ApiError::new(error_type.default_status(), error_type, message)
 }
 
 #[cfg(test)]

@@ -7,8 +7,8 @@ use relay_config::AffinityConfig;
 use tokio::time::Instant;
 
 use super::merge::*;
-use crate::health::{BreakerSettings, CircuitState};
-use crate::pool::{DisableReason, Estimate, KeyLimits};
+use crate::health::{BreakerSettings, CircuitState, ProviderHealth};
+use crate::pool::{DisableReason, Estimate, KeyLimits, KeyState};
 use crate::state::{AffinityTarget, RouterState};
 
 const T0: u64 = 1_800_000_000_000;
@@ -78,6 +78,30 @@ fn usage_charges_only_what_grew_since_the_last_cell() {
     assert_eq!(view, SharedView::default());
 }
 
+/// A key recorded in `state` as a router's activation records it (with the
+/// sync's nudge), returned for the test to drive.
+fn key_state(
+    state: &RouterState,
+    provider: &str,
+    key_id: &str,
+    limits: KeyLimits,
+) -> Arc<KeyState> {
+    let key = Arc::new(KeyState::new(limits, Instant::now()).with_nudge(Arc::clone(&state.nudge)));
+    state.adopt_key_state(provider, key_id, &key, limits);
+    state.existing_key_state(provider, key_id).unwrap()
+}
+
+/// A provider's health recorded in `state` the same way.
+fn provider_health(
+    state: &RouterState,
+    name: &str,
+    settings: BreakerSettings,
+) -> Arc<ProviderHealth> {
+    let health = Arc::new(ProviderHealth::new(settings).with_nudge(Arc::clone(&state.nudge)));
+    state.adopt_provider_health(name, &health, settings);
+    state.existing_provider_health(name).unwrap()
+}
+
 fn state() -> RouterState {
     RouterState::new(&AffinityConfig::default())
 }
@@ -85,7 +109,7 @@ fn state() -> RouterState {
 #[tokio::test(start_paused = true)]
 async fn remote_cooldowns_and_disables_take_the_key_out_until_they_end() {
     let state = state();
-    let key = state.key_state("p", "k", KeyLimits::default());
+    let key = key_state(&state, "p", "k", KeyLimits::default());
     let now = Instant::now();
     let wall = T0;
     state.apply(
@@ -139,7 +163,7 @@ async fn remote_usage_fills_the_local_bucket_and_is_not_republished() {
         rpm: 6,
         ..KeyLimits::default()
     };
-    let key = state.key_state("p", "k", limits);
+    let key = key_state(&state, "p", "k", limits);
     let now = Instant::now();
     let one = Estimate::default();
     let local = key.try_reserve(one, now).unwrap();
@@ -163,7 +187,7 @@ async fn remote_usage_fills_the_local_bucket_and_is_not_republished() {
 #[tokio::test(start_paused = true)]
 async fn remote_circuits_open_and_close_the_local_breaker() {
     let state = state();
-    let health = state.provider_health("p", BreakerSettings::default());
+    let health = provider_health(&state, "p", BreakerSettings::default());
     let now = Instant::now();
     let open = |until_ms| Remote::Circuit {
         provider: "p".into(),
@@ -187,7 +211,7 @@ async fn remote_circuits_open_and_close_the_local_breaker() {
 async fn an_attached_sync_hears_of_changes_and_gets_events() {
     let state = state();
     let mut outbox = state.attach_sync(8);
-    let key = state.key_state("p", "k", KeyLimits::default());
+    let key = key_state(&state, "p", "k", KeyLimits::default());
     let now = Instant::now();
     key.cool_down(now + Duration::from_secs(30));
     tokio::time::timeout(Duration::from_millis(10), state.changed())

@@ -3,7 +3,7 @@
 //! configuration file (`POST /admin/reload`).
 
 use http::{Response, StatusCode};
-use relay_core::{ApiError, ErrorType, Fault};
+use relay_core::{ApiError, ErrorType};
 use serde_json::json;
 
 use super::json;
@@ -45,7 +45,6 @@ pub async fn reload(state: &AppState) -> Result<Response<RelayBody>, ApiError> {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             ErrorType::InvalidRequestError,
-            Fault::Client,
             "the relay runs without a configuration file: there is nothing to reload",
         ));
     };
@@ -69,7 +68,6 @@ pub async fn reload(state: &AppState) -> Result<Response<RelayBody>, ApiError> {
         Err(error) => Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             ErrorType::InvalidRequestError,
-            Fault::Client,
             format!(
                 "reload failed; still serving generation {}: {error}",
                 reloader.generation()

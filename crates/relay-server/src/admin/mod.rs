@@ -16,7 +16,7 @@ mod stats;
 
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use hyper::body::Incoming;
-use relay_core::{ApiError, ErrorType, Fault};
+use relay_core::{ApiError, ErrorType};
 
 use crate::body::{RelayBody, full};
 use crate::path::RequestContext;
@@ -107,7 +107,6 @@ fn writable(ctx: &RequestContext) -> Result<(), ApiError> {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             ErrorType::PermissionError,
-            Fault::Client,
             "the admin API is read-only: set server.admin.read_only: false to allow write actions",
         ));
     }

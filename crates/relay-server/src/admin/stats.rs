@@ -43,7 +43,9 @@ pub fn snapshot(state: &AppState, runtime: &Runtime) -> Value {
                 "errors": counts.errors,
             });
             let details = match target {
-                Some(target) => target_details(target, disabled_by_operator, now),
+                Some(target) => {
+                    target_details(target, runtime.router.is_active(&provider.name, now), now)
+                }
                 // Disabled in the file: no circuit, no keys in service.
                 None => json!({
                     "active": false, "circuit": "closed", "circuit_open_until_secs": null,
@@ -79,14 +81,14 @@ pub fn snapshot(state: &AppState, runtime: &Runtime) -> Value {
     })
 }
 
-fn target_details(target: &Target, disabled_by_operator: bool, now: Instant) -> Value {
+fn target_details(target: &Target, active: bool, now: Instant) -> Value {
     let circuit = target.health.state(now);
     let open_until = match circuit {
         CircuitState::Open { until } => Some(secs_until(until, now)),
         _ => None,
     };
     json!({
-        "active": !disabled_by_operator && target.health.is_available(now),
+        "active": active,
         "circuit": circuit.as_str(),
         "circuit_open_until_secs": open_until,
         "in_flight": target.health.in_flight(),

@@ -4,7 +4,6 @@ use std::collections::HashSet;
 use std::time::SystemTime;
 
 use http::{HeaderValue, Response, header};
-use relay_router::CircuitState;
 use serde::Serialize;
 use serde_json::json;
 
@@ -90,13 +89,12 @@ pub fn providers(runtime: &Runtime) -> Response<RelayBody> {
         .map(|(index, config)| {
             let provider = runtime.provider(index);
             let circuit = runtime.router.circuit(&config.name, now);
-            let healthy = !matches!(circuit, Some(CircuitState::Open { .. }));
             json!({
                 "name": config.name,
                 "type": config.kind.as_str(),
                 "base_url": provider.map(|p| p.base_url()),
                 "models": config.models,
-                "active": provider.is_some() && healthy,
+                "active": runtime.router.is_active(&config.name, now),
                 "circuit": circuit.map(|c| c.as_str()),
             })
         })

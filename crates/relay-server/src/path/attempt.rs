@@ -13,7 +13,7 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use relay_core::{ApiError, RequestSummary, Secret};
 use relay_providers::{ClientRequest, Credential, Endpoint, Provider, prepare_request};
-use relay_router::{Attempt, Outcome, Plan, TransportFailure, Verdict};
+use relay_router::{Attempt, DeliveryEnd, Outcome, Plan, TransportFailure, Verdict};
 use tokio::time::Instant;
 
 use super::context::RouteInfo;
@@ -304,7 +304,7 @@ impl Attempts<'_> {
         };
         match verdict {
             Verdict::Deliver(delivery) => {
-                delivery.finish(None, &[], false);
+                delivery.finish(DeliveryEnd::default());
                 let (response, route) = held.into_response();
                 Tried::Delivered(response, route)
             }

@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use relay_core::{SignatureId, SseEvent, SseParser, may_carry_signatures, response_signatures};
-use relay_router::{Delivery, Usage};
+use relay_router::{Delivery, DeliveryEnd, Usage};
 use serde::Deserialize;
 
 use super::watch::BodyWatch;
@@ -84,11 +84,11 @@ impl DeliveryWatch {
         if let Some(usage) = self.seen.usage {
             self.telemetry.usage(usage);
         }
-        delivery.finish(
-            self.seen.usage.take(),
-            &self.seen.signatures,
-            self.seen.broken,
-        );
+        delivery.finish(DeliveryEnd {
+            usage: self.seen.usage.take(),
+            signatures: &self.seen.signatures,
+            broken: self.seen.broken,
+        });
     }
 }
 

@@ -11,9 +11,7 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode, header};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use relay_core::{
-    ApiError, CLAUDE_CODE_SESSION_ID, ErrorType, Fault, RequestSummary, inspect_request,
-};
+use relay_core::{ApiError, CLAUDE_CODE_SESSION_ID, ErrorType, RequestSummary, inspect_request};
 use relay_providers::Endpoint;
 use relay_router::{Estimate, RouteError, RouteRequest};
 use tokio::time::Instant;
@@ -167,7 +165,6 @@ async fn read_body(
                 return Err(ApiError::new(
                     StatusCode::REQUEST_TIMEOUT,
                     ErrorType::InvalidRequestError,
-                    Fault::Client,
                     format!(
                         "the request body stalled for more than {} ms",
                         stall.as_millis()

@@ -328,7 +328,7 @@ async fn thinking_signed_elsewhere_is_dropped_when_the_conversation_moves() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_active_health_check_closes_an_open_circuit_without_client_traffic() {
+async fn an_active_health_check_half_opens_an_open_circuit_and_real_requests_close_it() {
     let [primary, secondary] = mocks().await;
     primary.set_default(MockReply::error(500, "api_error", "down"));
     let config = RelayConfig::new()
@@ -340,7 +340,7 @@ async fn an_active_health_check_closes_an_open_circuit_without_client_traffic() 
         )
         .health(
             "circuit_breaker",
-            json!({ "failure_threshold": 1, "open_duration_ms": 60000 }),
+            json!({ "failure_threshold": 1, "open_duration_ms": 60000, "half_open_probes": 1 }),
         )
         .provider(provider("primary", &primary.url(), &["kp"]).priority(2))
         .provider(provider("secondary", &secondary.url(), &["ks"]).priority(1));
@@ -374,17 +374,26 @@ async fn an_active_health_check_closes_an_open_circuit_without_client_traffic() 
 
     primary.set_default(MockReply::auto());
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    while circuit().await != "closed" {
+    while circuit().await != "half_open" {
         assert!(
             std::time::Instant::now() < deadline,
-            "the circuit never closed"
+            "the open period never ended"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // A passing check proves the server answers, not that the Messages API
+    // works: it stays half-open, with no client traffic, until a real request decides.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(
+        circuit().await,
+        "half_open",
+        "a passing check never closes a circuit"
+    );
     assert_eq!(
         post(&relay, &[]).await.header("x-cc-relay-provider"),
         Some("primary")
     );
+    assert_eq!(circuit().await, "closed", "the real request closed it");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
