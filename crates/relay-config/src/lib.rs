@@ -37,7 +37,8 @@ pub use schema::{
     LoggingConfig, ModelCost, OlricConfig, PoolStrategy, PoolingConfig, ProviderConfig,
     ProviderType, RistrettoConfig, RoutingConfig, RoutingStrategy, ServerConfig,
 };
-pub use validate::validate;
+pub use schema::{BudgetConfig, ClientKeyConfig, TokenPrices, UsageConfig, Usd};
+pub use validate::{CLIENT_KEY_PREFIX, validate};
 pub use watch::{ConfigWatcher, DEFAULT_DEBOUNCE, MAX_DELAY_FACTOR, WatchError};
 
 /// A commented starter configuration, written by `cc-relay config init`.

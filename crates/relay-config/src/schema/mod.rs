@@ -15,10 +15,13 @@ use relay_core::Secret;
 use serde::Deserialize;
 
 mod provider;
+mod usage;
 
 pub use provider::{
     CostConfig, KeyConfig, ModelCost, PoolStrategy, PoolingConfig, ProviderConfig, ProviderType,
+    TokenPrices,
 };
+pub use usage::{BudgetConfig, ClientKeyConfig, UsageConfig, Usd};
 
 /// The whole file.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
@@ -31,6 +34,8 @@ pub struct Config {
     pub logging: LoggingConfig,
     /// Accepted for compatibility with the Go file; cc-relay keeps its caches in process.
     pub cache: CacheConfig,
+    /// The usage ledger.
+    pub usage: UsageConfig,
 }
 
 /// `server:`: the listener and the limits the relay enforces on clients.
@@ -124,6 +129,8 @@ pub struct AuthConfig {
     pub allow_subscription: bool,
     /// Expected bearer token. Unset with bearer allowed: any bearer token passes.
     pub bearer_secret: Option<Secret>,
+    /// Client keys declared in the file, beside those in the usage store.
+    pub client_keys: Vec<ClientKeyConfig>,
 }
 
 /// `routing:`: how a request picks its provider.

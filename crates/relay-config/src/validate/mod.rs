@@ -14,6 +14,9 @@ use crate::schema::{
 };
 
 mod cloud;
+mod usage;
+
+pub use usage::CLIENT_KEY_PREFIX;
 
 /// Go cc-relay's key priorities: 0 low, 1 normal, 2 high.
 const MAX_KEY_PRIORITY: u32 = 2;
@@ -31,6 +34,8 @@ pub fn validate(config: &Config) -> Vec<Problem> {
     routing(&config.routing, &config.providers, &mut out);
     health(&config.health, &mut out);
     logging(&config.logging, &mut out);
+    usage::usage(&config.usage, &mut out);
+    usage::client_keys(&config.server.auth.client_keys, &mut out);
     if config.cache.mode == Some(CacheMode::Ha) {
         out.add(
             "cache.mode",
