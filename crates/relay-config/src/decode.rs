@@ -209,7 +209,7 @@ mod tests {
             [
                 "server.auth.apikey: unknown key (did you mean `api_key`?)",
                 "providers[1].kyes: unknown key (did you mean `keys`?)",
-                "bogus: unknown key: remove it; valid keys here are server, routing, providers, health, logging, cache, grpc, metrics, state",
+                "bogus: unknown key: remove it; valid keys here are server, routing, providers, health, logging, cache, grpc, metrics, state, usage",
             ]
         );
     }

@@ -47,7 +47,8 @@ pub use schema::{
     ProviderType, ReasoningField, ReasoningRequest, RedisEndpoint, RistrettoConfig, RoutingConfig,
     RoutingStrategy, ServerConfig, StateBackend, StateConfig,
 };
-pub use validate::validate;
+pub use schema::{BudgetConfig, ClientKeyConfig, TokenPrices, UsageConfig, Usd};
+pub use validate::{CLIENT_KEY_PREFIX, validate};
 pub use warning::{Warning, WarningKind};
 pub use watch::{ConfigWatcher, DEFAULT_DEBOUNCE, MAX_DELAY_FACTOR, WatchError};
 

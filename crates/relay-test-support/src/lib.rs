@@ -15,6 +15,8 @@
 //!   the final message accumulated as the SDK does.
 //! - [`config`]: a builder for the relay configurations tests start with.
 //! - [`raw_http`]: raw HTTP/1.1 over TCP, for hostile requests and misbehaving upstreams.
+//! - [`PostgresServer`]: a real PostgreSQL on a free loopback port in a
+//!   temporary directory, stopped on drop.
 //! - [`tools`]: the Python environment and system programs the tests run,
 //!   failing with the install command when one is missing.
 //!
@@ -47,6 +49,7 @@ mod mock;
 mod net;
 mod openai;
 mod plan;
+mod postgres;
 pub mod raw_http;
 mod relay_process;
 mod reply;
@@ -60,6 +63,7 @@ pub use client::{DEFAULT_TIMEOUT, TestClient, TestResponse};
 pub use mock::{MockUpstream, RecordedRequest, SentEvent};
 pub use net::unused_local_addr;
 pub use openai::ChatReply;
+pub use postgres::{PostgresServer, postgres_bin_dir};
 pub use relay_process::{LISTENING_PREFIX, RelayOptions, RelayProcess, Signal};
 pub use reply::MockReply;
 pub use sse::parse_sse;

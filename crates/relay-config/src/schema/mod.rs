@@ -19,14 +19,17 @@ mod grpc;
 mod openai;
 mod provider;
 mod state;
+mod usage;
 
 pub use compat::{BreakerTriggers, MetricsConfig};
 pub use grpc::GrpcConfig;
 pub use openai::{MaxTokensField, OpenAiConfig, ReasoningField, ReasoningRequest};
 pub use provider::{
     CostConfig, KeyConfig, ModelCost, PoolStrategy, PoolingConfig, ProviderConfig, ProviderType,
+    TokenPrices,
 };
 pub use state::{RedisEndpoint, StateBackend, StateConfig};
+pub use usage::{BudgetConfig, ClientKeyConfig, UsageConfig, Usd};
 
 /// The whole file.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
@@ -45,6 +48,8 @@ pub struct Config {
     pub metrics: MetricsConfig,
     /// Routing state shared with other relays (`state.backend: redis`).
     pub state: StateConfig,
+    /// The usage ledger.
+    pub usage: UsageConfig,
 }
 
 /// `server:`: the listener and the limits the relay enforces on clients.
@@ -144,6 +149,8 @@ pub struct AuthConfig {
     pub allow_subscription: bool,
     /// Expected bearer token. Unset with bearer allowed: any bearer token passes.
     pub bearer_secret: Option<Secret>,
+    /// Client keys declared in the file, beside those in the usage store.
+    pub client_keys: Vec<ClientKeyConfig>,
 }
 
 /// `routing:`: how a request picks its provider.

@@ -137,13 +137,19 @@ impl ProviderConfig {
 }
 
 /// `providers[].cost`: prices in US dollars per million tokens, used by
-/// `cost_based` routing. `models` overrides the prices for model-name prefixes
-/// (longest prefix wins), matched against the client's model name.
+/// `cost_based` routing and by the usage ledger (one price configuration for
+/// both). `models` overrides the prices for model-name prefixes (longest
+/// prefix wins), matched against the client's model name. Unset cache prices
+/// follow Anthropic's multipliers of the input price: writes 1.25x (5 min)
+/// and 2x (1 h), reads 0.1x.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct CostConfig {
     pub input_per_mtok: f64,
     pub output_per_mtok: f64,
+    pub cache_write_5m_per_mtok: Option<f64>,
+    pub cache_write_1h_per_mtok: Option<f64>,
+    pub cache_read_per_mtok: Option<f64>,
     pub models: BTreeMap<String, ModelCost>,
 }
 
@@ -153,18 +159,74 @@ pub struct CostConfig {
 pub struct ModelCost {
     pub input_per_mtok: f64,
     pub output_per_mtok: f64,
+    pub cache_write_5m_per_mtok: Option<f64>,
+    pub cache_write_1h_per_mtok: Option<f64>,
+    pub cache_read_per_mtok: Option<f64>,
+}
+
+/// Every price of one model, in US dollars per million tokens.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct TokenPrices {
+    pub input: f64,
+    pub output: f64,
+    pub cache_write_5m: f64,
+    pub cache_write_1h: f64,
+    pub cache_read: f64,
+}
+
+impl TokenPrices {
+    /// Input and output prices, with cache prices by Anthropic's multipliers
+    /// where not given.
+    pub fn new(
+        input: f64,
+        output: f64,
+        cache_write_5m: Option<f64>,
+        cache_write_1h: Option<f64>,
+        cache_read: Option<f64>,
+    ) -> Self {
+        Self {
+            input,
+            output,
+            cache_write_5m: cache_write_5m.unwrap_or(input * 1.25),
+            cache_write_1h: cache_write_1h.unwrap_or(input * 2.0),
+            cache_read: cache_read.unwrap_or(input * 0.1),
+        }
+    }
 }
 
 impl CostConfig {
     /// The (input, output) prices for a model.
     pub fn prices_for(&self, model: &str) -> (f64, f64) {
+        let prices = self.token_prices(model);
+        (prices.input, prices.output)
+    }
+
+    /// Every price for a model.
+    pub fn token_prices(&self, model: &str) -> TokenPrices {
         self.models
             .iter()
             .filter(|(prefix, _)| model.starts_with(prefix.as_str()))
             .max_by_key(|(prefix, _)| prefix.len())
-            .map_or((self.input_per_mtok, self.output_per_mtok), |(_, c)| {
-                (c.input_per_mtok, c.output_per_mtok)
-            })
+            .map_or_else(
+                || {
+                    TokenPrices::new(
+                        self.input_per_mtok,
+                        self.output_per_mtok,
+                        self.cache_write_5m_per_mtok,
+                        self.cache_write_1h_per_mtok,
+                        self.cache_read_per_mtok,
+                    )
+                },
+                |(_, c)| {
+                    TokenPrices::new(
+                        c.input_per_mtok,
+                        c.output_per_mtok,
+                        c.cache_write_5m_per_mtok,
+                        c.cache_write_1h_per_mtok,
+                        c.cache_read_per_mtok,
+                    )
+                },
+            )
     }
 }
 

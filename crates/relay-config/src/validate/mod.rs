@@ -17,8 +17,10 @@ mod cloud;
 mod fidelity;
 mod openai;
 mod state;
+mod usage;
 
 use fidelity::model_patterns;
+pub use usage::CLIENT_KEY_PREFIX;
 
 /// Go cc-relay's key priorities: 0 low, 1 normal, 2 high.
 const MAX_KEY_PRIORITY: u32 = 2;
@@ -37,6 +39,8 @@ pub fn validate(config: &Config) -> Vec<Problem> {
     health(&config.health, &mut out);
     logging(&config.logging, &mut out);
     state::state(&config.state, &mut out);
+    usage::usage(&config.usage, &mut out);
+    usage::client_keys(&config.server.auth.client_keys, &mut out);
     out.0
 }
 
