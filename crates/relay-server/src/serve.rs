@@ -105,6 +105,7 @@ impl Server {
             TowerToHyperService::new(CloseOnRefusal::new(relay_service(Arc::clone(&self.state))));
         let graceful = GracefulShutdown::new();
         let health_checks = tokio::spawn(crate::health_check::run(Arc::clone(&self.state)));
+        self.state.start_sharing();
         let metrics = self
             .metrics_listener
             .map(|l| tokio::spawn(crate::metrics_listener::run(l, Arc::clone(&self.state))));
@@ -141,6 +142,7 @@ impl Server {
         }
         drop(self.listener);
         health_checks.abort();
+        self.state.stop_sharing();
         if let Some(metrics) = metrics {
             metrics.abort();
         }

@@ -9,6 +9,8 @@
 //!   [`TestResponse`]s or incrementally read [`TestStream`]s.
 //! - [`RelayProcess`]: runs the real `cc-relay` binary with a throw-away
 //!   config and home, captures its output and sends it signals.
+//! - [`RedisServer`]: a real `redis-server` on a free loopback port in a
+//!   temp dir, killed (and restartable) by the test.
 //! - [`tools`]: the Python environment and system programs the tests run,
 //!   failing with the install command when one is missing.
 //!
@@ -38,6 +40,7 @@ mod logs;
 mod mock;
 mod net;
 mod plan;
+mod redis_server;
 mod relay_process;
 mod reply;
 mod sse;
@@ -48,6 +51,7 @@ mod wait;
 pub use client::{DEFAULT_TIMEOUT, TestClient, TestResponse};
 pub use mock::{MockUpstream, RecordedRequest, SentEvent};
 pub use net::unused_local_addr;
+pub use redis_server::RedisServer;
 pub use relay_process::{LISTENING_PREFIX, RelayOptions, RelayProcess, Signal};
 pub use reply::MockReply;
 pub use sse::parse_sse;
