@@ -40,6 +40,7 @@ const OUR_TARGETS: &[&str] = &[
     "relay_providers",
     "relay_router",
     "relay_server",
+    "relay_state",
 ];
 
 /// The `logging:` settings only a restart applies.

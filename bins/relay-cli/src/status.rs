@@ -119,7 +119,39 @@ fn table(base: &str, stats: &Value) -> Vec<String> {
         lines.push("(no providers)".to_owned());
     }
     lines.push(summary(stats));
+    if let Some(line) = shared_state(&stats["state"]) {
+        lines.push(line);
+    }
     lines
+}
+
+/// The shared state backend, when there is one: "state: redis at
+/// redis://host:6379/0, connected, last sync 0.4 s ago, 2 peers".
+fn shared_state(state: &Value) -> Option<String> {
+    if state["backend"].as_str()? != "redis" {
+        return None;
+    }
+    let mut line = format!("state: redis at {}", text(&state["endpoint"]));
+    line.push_str(match state["connected"].as_bool() {
+        Some(true) => ", connected",
+        _ => ", NOT connected (serving on local state)",
+    });
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    match state["last_sync_ms"].as_u64() {
+        Some(at) => line.push_str(&format!(
+            ", last sync {} ago",
+            duration(now_ms.saturating_sub(at) as f64 / 1000.0)
+        )),
+        None => line.push_str(", never synced"),
+    }
+    let peers = state["peers"].as_u64().unwrap_or(0);
+    line.push_str(&format!(
+        ", {peers} peer{}",
+        if peers == 1 { "" } else { "s" }
+    ));
+    Some(line)
 }
 
 fn provider_row(provider: &Value) -> [String; 9] {

@@ -101,6 +101,7 @@ impl Server {
         let service = crate::path::service(Arc::clone(&self.state), Listener::Main);
         let graceful = GracefulShutdown::new();
         let health_checks = tokio::spawn(crate::health_check::run(Arc::clone(&self.state)));
+        self.state.start_sharing();
         let metrics = self
             .metrics_listener
             .map(|l| tokio::spawn(crate::metrics_listener::run(l, Arc::clone(&self.state))));
@@ -137,6 +138,7 @@ impl Server {
         }
         drop(self.listener);
         health_checks.abort();
+        self.state.stop_sharing();
         if let Some(metrics) = metrics {
             metrics.abort();
         }

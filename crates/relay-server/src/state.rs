@@ -30,6 +30,8 @@ pub struct AppState {
     /// The reloader `POST /admin/reload` uses, if the relay has a file. Weak:
     /// the reloader holds this state.
     reloader: Mutex<Weak<Reloader>>,
+    /// Shares `router_state` with other relays when `state.backend` says so.
+    shared_state: relay_state::StateSync,
 }
 
 impl AppState {
@@ -49,6 +51,7 @@ impl AppState {
             started_at: SystemTime::now(),
             telemetry: Telemetry::new(started),
             reloader: Mutex::new(Weak::new()),
+            shared_state: relay_state::StateSync::new(),
         })
     }
 
@@ -86,6 +89,26 @@ impl AppState {
     pub fn swap(&self, runtime: Runtime) {
         // The shared router state follows the new configuration from here.
         runtime.router.activate();
+        self.shared_state
+            .configure(&runtime.config.state, &self.router_state);
         self.runtime.store(Arc::new(runtime));
+    }
+
+    /// Starts sharing state as the first configuration says (needs the
+    /// runtime, so it is not done in [`Self::new`]).
+    pub fn start_sharing(&self) {
+        let config = &self.snapshot().config;
+        self.shared_state
+            .configure(&config.state, &self.router_state);
+    }
+
+    /// Stops sharing state (at shutdown); local state is kept.
+    pub fn stop_sharing(&self) {
+        self.shared_state.stop(&self.router_state);
+    }
+
+    /// The shared state backend, for `/admin/stats` and metrics.
+    pub fn shared_state_status(&self) -> relay_state::StateStatus {
+        self.shared_state.status(&self.router_state)
     }
 }

@@ -56,6 +56,11 @@ impl RelayConfig {
         self.set("health", key, value)
     }
 
+    /// Sets `state.<key>`.
+    pub fn state(self, key: &str, value: impl Into<Value>) -> Self {
+        self.set("state", key, value)
+    }
+
     /// Sets `logging.<key>`.
     pub fn logging(self, key: &str, value: impl Into<Value>) -> Self {
         self.set("logging", key, value)

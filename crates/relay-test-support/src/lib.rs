@@ -17,6 +17,8 @@
 //! - [`raw_http`]: raw HTTP/1.1 over TCP, for hostile requests and misbehaving upstreams.
 //! - [`PostgresServer`]: a real PostgreSQL on a free loopback port in a
 //!   temporary directory, stopped on drop.
+//! - [`RedisServer`]: a real `redis-server` on a free loopback port in a
+//!   temp dir, killed (and restartable) by the test.
 //! - [`tools`]: the Python environment and system programs the tests run,
 //!   failing with the install command when one is missing.
 //!
@@ -51,6 +53,7 @@ mod openai;
 mod plan;
 mod postgres;
 pub mod raw_http;
+mod redis_server;
 mod relay_process;
 mod reply;
 mod sse;
@@ -64,6 +67,7 @@ pub use mock::{MockUpstream, RecordedRequest, SentEvent};
 pub use net::unused_local_addr;
 pub use openai::ChatReply;
 pub use postgres::{PostgresServer, postgres_bin_dir};
+pub use redis_server::RedisServer;
 pub use relay_process::{LISTENING_PREFIX, RelayOptions, RelayProcess, Signal};
 pub use reply::MockReply;
 pub use sse::parse_sse;

@@ -118,6 +118,7 @@ fn metrics(state: &AppState, ctx: &RequestContext) -> Result<Response<RelayBody>
         in_flight: state.in_flight.load(std::sync::atomic::Ordering::Acquire),
         generation: state.config_generation(),
         uptime: state.started.elapsed(),
+        state: state.shared_state_status(),
     };
     let text = state
         .telemetry

@@ -77,6 +77,7 @@ pub fn snapshot(state: &AppState, runtime: &Runtime) -> Value {
             "cache_creation": totals.cache_creation_tokens,
         },
         "affinity_entries": router_state.affinity_entries(),
+        "state": state.shared_state_status(),
         "providers": providers,
     })
 }

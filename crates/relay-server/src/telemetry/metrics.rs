@@ -52,11 +52,13 @@ fn overhead_histogram() -> Histogram {
 }
 
 /// Values read from the relay's state at scrape time.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct ScrapeState {
     pub in_flight: usize,
     pub generation: u64,
     pub uptime: Duration,
+    /// The shared state backend (`state:`).
+    pub state: relay_state::StateStatus,
 }
 
 /// Every metric the relay exports.
@@ -74,6 +76,7 @@ pub struct Metrics {
     generation: Gauge,
     uptime: Gauge<f64, std::sync::atomic::AtomicU64>,
     affinity: Gauge,
+    shared_state: super::state_metrics::StateMetrics,
     circuit: Family<ProviderLabel, Gauge>,
     operator_disabled: Family<ProviderLabel, Gauge>,
     provider_in_flight: Family<ProviderLabel, Gauge>,
@@ -166,6 +169,7 @@ impl Metrics {
             "Conversations pinned to a provider and key",
             affinity.clone(),
         );
+        let shared_state = super::state_metrics::StateMetrics::register(&mut registry);
         let circuit = Family::default();
         registry.register(
             "circuit_state",
@@ -228,6 +232,7 @@ impl Metrics {
             generation,
             uptime,
             affinity,
+            shared_state,
             circuit,
             operator_disabled,
             provider_in_flight,
@@ -338,6 +343,7 @@ impl Metrics {
         self.generation
             .set(i64::try_from(state.generation).unwrap_or(i64::MAX));
         self.uptime.set(state.uptime.as_secs_f64());
+        self.shared_state.refresh(&state.state);
         let router_state = runtime.router.state();
         self.affinity
             .set(i64::try_from(router_state.affinity_entries()).unwrap_or(i64::MAX));

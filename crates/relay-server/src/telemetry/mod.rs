@@ -10,6 +10,7 @@ mod labels;
 mod metrics;
 mod record;
 mod route_metrics;
+mod state_metrics;
 mod window;
 
 use std::sync::atomic::{AtomicU64, Ordering};
