@@ -44,6 +44,9 @@ pub enum PeerKind {
     /// A minimal hyper reverse proxy built into relay-bench: the floor any
     /// hyper-based proxy pays on this host.
     HyperFloor,
+    /// nginx (Debian's package) as a plain reverse proxy: keepalive
+    /// upstream, HTTP/1.1, no buffering (`bench/nginx.conf.tmpl`).
+    Nginx,
 }
 
 impl PeerKind {
@@ -52,6 +55,7 @@ impl PeerKind {
             Self::Litellm => "litellm",
             Self::ClaudeCodeRouter => "claude-code-router",
             Self::HyperFloor => "hyper-floor",
+            Self::Nginx => "nginx",
         }
     }
 }

@@ -80,6 +80,33 @@ pub async fn start(
             command.arg(&cli).arg("start");
             (command, "", "/")
         }
+        PeerKind::Nginx => {
+            let binary = nginx_binary()
+                .context("nginx not found: run bench/install-peers.sh (Debian package `nginx`)")?;
+            // nginx's workers drop to an unprivileged user when started as
+            // root: they must be able to reach the prefix directory.
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt as _;
+                std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))?;
+            }
+            let prefix = dir.path().display().to_string();
+            let config = dir.path().join("nginx.conf");
+            std::fs::write(
+                &config,
+                render("nginx.conf.tmpl")?.replace("{{DIR}}", &prefix),
+            )?;
+            let mut command = Command::new(binary);
+            command
+                .arg("-p")
+                .arg(&prefix)
+                .arg("-c")
+                .arg(&config)
+                .arg("-e")
+                .arg(dir.path().join("error.log"))
+                .args(["-g", "daemon off;"]);
+            (command, "", "/nginx-ready")
+        }
         PeerKind::HyperFloor => bail!("hyper-floor is started above"),
     };
     let target = Target {
@@ -89,6 +116,17 @@ pub async fn start(
         pid: None,
     };
     Proxy::spawn_peer(target, command, dir, ready, STARTUP).await
+}
+
+/// Debian installs nginx in /usr/sbin, often not on a user's PATH.
+fn nginx_binary() -> Option<std::path::PathBuf> {
+    let on_path = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
+        .map(|dir| dir.join("nginx"));
+    on_path
+        .chain([std::path::PathBuf::from("/usr/sbin/nginx")])
+        .find(|path| path.is_file())
 }
 
 /// A port nothing listens on now (bound, then released; a small race).
@@ -117,5 +155,16 @@ pub fn version(kind: PeerKind, peers_dir: &Path) -> Option<String> {
             json["version"].as_str().map(str::to_owned)
         }
         PeerKind::HyperFloor => Some("built into relay-bench".to_owned()),
+        PeerKind::Nginx => {
+            // `nginx -v` writes "nginx version: nginx/1.22.1" to stderr.
+            let out = std::process::Command::new(nginx_binary()?)
+                .arg("-v")
+                .output()
+                .ok()?;
+            let text = String::from_utf8(out.stderr).ok()?;
+            text.trim()
+                .strip_prefix("nginx version: ")
+                .map(str::to_owned)
+        }
     }
 }

@@ -50,10 +50,36 @@ pub fn cpu_time_at(task_dir: &Path) -> Option<Duration> {
     ticks_time(&task_dir.join("stat"))
 }
 
+/// CPU time of process `pid` and its live child processes (nginx's
+/// workers, a Python server's workers): see [`process_cpu_time`].
+pub fn cpu_time(pid: u32) -> Option<Duration> {
+    let mut total = process_cpu_time(pid)?;
+    for child in children(pid) {
+        total += cpu_time(child).unwrap_or_default();
+    }
+    Some(total)
+}
+
+/// The direct children of `pid`, from each thread's `children` list.
+fn children(pid: u32) -> Vec<u32> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    tasks
+        .flatten()
+        .filter_map(|task| std::fs::read_to_string(task.path().join("children")).ok())
+        .flat_map(|text| {
+            text.split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .collect::<Vec<u32>>()
+        })
+        .collect()
+}
+
 /// CPU time of process `pid`: the sum of its live threads' run times
 /// (threads that already exited are not counted; the proxies measured keep
 /// their threads), or its `stat` when `schedstat` is unavailable.
-pub fn cpu_time(pid: u32) -> Option<Duration> {
+fn process_cpu_time(pid: u32) -> Option<Duration> {
     let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
     let mut total = Duration::ZERO;
     for task in tasks.flatten() {
