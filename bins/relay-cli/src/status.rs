@@ -2,18 +2,12 @@
 //! (`GET /admin/stats`), or its `/health` when the admin API is closed.
 //! Exits non-zero only when the relay is down.
 //!
-//! The stats JSON is read as a `serde_json::Value`, field by field, so a
-//! relay that reports more, less or `null` still gets a table.
+//! The stats are read with the admin contract's client and types
+//! (`relay-admin-api`), the same the TUI uses: leniently, so a relay that
+//! reports more, less or `null` still gets a table.
 
-use std::time::Duration;
-
-use anyhow::{Context as _, bail};
-use bytes::Bytes;
-use http_body_util::{BodyExt, Empty};
-use hyper::Request;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
-use serde_json::Value;
+use anyhow::bail;
+use relay_admin_api::{AdminClient, ClientError, Percentiles, ProviderStats, Stats};
 
 use crate::cli::StatusArgs;
 use crate::{config_path, output};
@@ -29,9 +23,9 @@ pub fn run(args: &StatusArgs) -> anyhow::Result<()> {
         Err(_) if args.url.is_some() && explicit.is_none() => None,
         Err(err) => return Err(err),
     };
-    let base = match (&args.url, &config) {
-        (Some(url), _) => url.trim_end_matches('/').to_owned(),
-        (None, Some(config)) => format!("http://{}", config.server.listen),
+    let url = match (&args.url, &config) {
+        (Some(url), _) => url.clone(),
+        (None, Some(config)) => config.server.listen.clone(),
         (None, None) => bail!("no --url and no configuration"),
     };
     let token = args
@@ -44,58 +38,57 @@ pub fn run(args: &StatusArgs) -> anyhow::Result<()> {
                 .and_then(|c| c.server.admin.token.as_ref())
                 .map(|t| t.expose().to_owned())
         });
+    let client = AdminClient::new(&url, token)?;
+    let base = client.base_url().to_owned();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let admin = runtime.block_on(get(&format!("{base}/admin/stats"), token.as_deref()));
-    let note = match admin {
-        Ok((200, body)) => match serde_json::from_slice::<Value>(&body) {
-            Ok(stats) => {
-                for line in table(&base, &stats) {
-                    output::say(&line);
-                }
-                return Ok(());
+    let note = match runtime.block_on(client.stats()) {
+        Ok(stats) => {
+            for line in table(&base, &stats) {
+                output::say(&line);
             }
-            Err(err) => format!("its /admin/stats answer is unreadable ({err})"),
-        },
-        Ok((404, _)) => {
+            return Ok(());
+        }
+        Err(ClientError::Decode(err)) => format!("its /admin/stats answer is unreadable ({err})"),
+        Err(ClientError::NotEnabled) => {
             "the admin API is not enabled (set server.admin.token for providers, keys and rates)"
                 .to_owned()
         }
-        Ok((401 | 403, _)) if token.is_none() => {
+        Err(ClientError::Unauthorized { .. }) if !client.has_token() => {
             "the admin API needs a token: --admin-token or $CC_RELAY_ADMIN_TOKEN".to_owned()
         }
-        Ok((status @ (401 | 403), _)) => {
+        Err(ClientError::Unauthorized { status, .. }) => {
             format!("the admin API refused the admin token ({status})")
         }
-        Ok((status, _)) => format!("its /admin/stats answered {status}"),
-        Err(err) => bail!("cc-relay at {base} is not reachable: {err:#}"),
+        Err(ClientError::Status { status, .. }) => format!("its /admin/stats answered {status}"),
+        Err(err) => bail!("cc-relay at {base} is not reachable: {err}"),
     };
-    match runtime.block_on(get(&format!("{base}/health"), None)) {
-        Ok((200, body)) => {
-            output::say(&format!(
-                "cc-relay at {base} is running: {}",
-                String::from_utf8_lossy(&body).trim()
-            ));
+    match runtime.block_on(client.health()) {
+        Ok(health) => {
+            output::say(&format!("cc-relay at {base} is running: {health}"));
             output::say(&note);
             Ok(())
         }
-        Ok((status, _)) => bail!("cc-relay at {base} answered /health with status {status}"),
-        Err(err) => bail!("cc-relay at {base} is not reachable: {err:#}"),
+        Err(ClientError::Status { status, .. }) => {
+            bail!("cc-relay at {base} answered /health with status {status}")
+        }
+        Err(err) => bail!("cc-relay at {base} is not reachable: {err}"),
     }
 }
 
 /// The status report: a headline, one row per provider, a summary line.
-fn table(base: &str, stats: &Value) -> Vec<String> {
-    let mut headline = format!("cc-relay {} at {base} is running", text(&stats["version"]));
-    if let Some(uptime) = stats["uptime_secs"].as_f64() {
-        headline.push_str(&format!(": up {}", duration(uptime)));
-    }
-    if let Some(generation) = stats["config_generation"].as_u64() {
-        headline.push_str(&format!(", config generation {generation}"));
-    }
-    if let Some(strategy) = stats["strategy"].as_str() {
-        headline.push_str(&format!(", strategy {strategy}"));
+fn table(base: &str, stats: &Stats) -> Vec<String> {
+    let version = if stats.version.is_empty() {
+        "-"
+    } else {
+        &stats.version
+    };
+    let mut headline = format!("cc-relay {version} at {base} is running");
+    headline.push_str(&format!(": up {}", duration(stats.uptime_secs)));
+    headline.push_str(&format!(", config generation {}", stats.config_generation));
+    if !stats.strategy.is_empty() {
+        headline.push_str(&format!(", strategy {}", stats.strategy));
     }
     let mut rows = vec![
         [
@@ -111,85 +104,60 @@ fn table(base: &str, stats: &Value) -> Vec<String> {
         ]
         .map(str::to_owned),
     ];
-    let providers = stats["providers"].as_array().map_or(&[][..], Vec::as_slice);
-    rows.extend(providers.iter().map(provider_row));
+    rows.extend(stats.providers.iter().map(provider_row));
     let mut lines = vec![headline];
     lines.extend(align(&rows));
-    if providers.is_empty() {
+    if stats.providers.is_empty() {
         lines.push("(no providers)".to_owned());
     }
     lines.push(summary(stats));
     lines
 }
 
-fn provider_row(provider: &Value) -> [String; 9] {
-    let circuit = match (
-        provider["circuit"].as_str(),
-        provider["circuit_open_until_secs"].as_f64(),
-    ) {
-        (Some("open"), Some(secs)) if secs > 0.0 => format!("open {}", duration(secs)),
-        (Some(circuit), _) => circuit.replace('_', "-"),
-        (None, _) => "-".to_owned(),
+fn provider_row(provider: &ProviderStats) -> [String; 9] {
+    let circuit = match (provider.circuit, provider.circuit_open_until_secs) {
+        (relay_admin_api::Circuit::Open, Some(secs)) if secs > 0.0 => {
+            format!("open {}", duration(secs))
+        }
+        (relay_admin_api::Circuit::Unknown, _) => "-".to_owned(),
+        (circuit, _) => circuit.label().to_owned(),
     };
-    let flag = |name: &str| provider[name].as_bool();
-    let state = if flag("disabled_by_operator") == Some(true) {
-        "disabled"
-    } else if flag("enabled") == Some(false) {
-        "off"
-    } else if flag("active") == Some(false) {
-        "inactive"
-    } else {
-        "active"
-    };
-    let keys = provider["keys"].as_array().map_or(&[][..], Vec::as_slice);
-    let available = keys.iter().filter(|k| key_available(k)).count();
+    let (available, total) = provider.keys_available();
     [
-        text(&provider["name"]),
-        text(&provider["type"]),
+        text(&provider.name),
+        text(&provider.kind),
         circuit,
-        state.to_owned(),
-        count(&provider["in_flight"]),
-        count(&provider["requests"]),
-        count(&provider["errors"]),
-        format!("{available}/{}", keys.len()),
-        millis(provider["latency_ms"].as_f64()),
+        provider.state_label().to_owned(),
+        count(provider.in_flight),
+        count(provider.requests),
+        count(provider.errors),
+        format!("{available}/{total}"),
+        millis(provider.latency_ms),
     ]
 }
 
-/// Neither cooling down, disabled, nor out of requests.
-fn key_available(key: &Value) -> bool {
-    key["cooling_down_for_secs"]
-        .as_f64()
-        .is_none_or(|s| s <= 0.0)
-        && key["disabled_reason"].is_null()
-        && key["requests"]["remaining"].as_u64() != Some(0)
-}
-
-fn summary(stats: &Value) -> String {
+fn summary(stats: &Stats) -> String {
     let mut line = format!(
         "requests {} ({} errors), {:.2}/s, {} in flight",
-        count(&stats["requests_total"]),
-        count(&stats["errors_total"]),
-        stats["requests_per_sec"].as_f64().unwrap_or(0.0),
-        count(&stats["in_flight"]),
+        count(stats.requests_total),
+        count(stats.errors_total),
+        stats.requests_per_sec,
+        count(stats.in_flight),
     );
     // Percentiles over no samples are zeros that mean "unknown".
-    let latency = match stats["latency_samples"].as_u64() {
-        Some(0) => &Value::Null,
-        _ => &stats["latency_ms"],
-    };
+    let [latency, ..]: [Percentiles; 3] = stats.percentiles();
     line.push_str(&format!(
         " · latency p50 {}, p99 {}",
-        millis(latency["p50"].as_f64()),
-        millis(latency["p99"].as_f64())
+        millis(latency.p50),
+        millis(latency.p99)
     ));
-    let tokens = &stats["tokens"];
+    let tokens = &stats.tokens;
     line.push_str(&format!(
         " · tokens in {}, out {}, cache read {}, cache write {}",
-        count(&tokens["input"]),
-        count(&tokens["output"]),
-        count(&tokens["cache_read"]),
-        count(&tokens["cache_creation"]),
+        count(tokens.input),
+        count(tokens.output),
+        count(tokens.cache_read),
+        count(tokens.cache_creation),
     ));
     line
 }
@@ -221,15 +189,12 @@ fn align(rows: &[[String; 9]]) -> Vec<String> {
         .collect()
 }
 
-fn text(value: &Value) -> String {
-    value.as_str().unwrap_or("-").to_owned()
+fn text(value: &str) -> String {
+    if value.is_empty() { "-" } else { value }.to_owned()
 }
 
-/// A count with thousands separators; `-` when missing.
-fn count(value: &Value) -> String {
-    let Some(n) = value.as_u64() else {
-        return "-".to_owned();
-    };
+/// A count with thousands separators.
+fn count(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
@@ -266,24 +231,4 @@ fn duration(secs: f64) -> String {
         3_600..86_400 => format!("{}h {:02}m", s / 3_600, s % 3_600 / 60),
         _ => format!("{}d {:02}h", s / 86_400, s % 86_400 / 3_600),
     }
-}
-
-async fn get(url: &str, token: Option<&str>) -> anyhow::Result<(u16, Bytes)> {
-    let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
-    let mut request = Request::get(url);
-    if let Some(token) = token {
-        request = request.header("authorization", format!("Bearer {token}"));
-    }
-    let request = request
-        .body(Empty::new())
-        .with_context(|| format!("invalid URL {url}"))?;
-    let response = tokio::time::timeout(Duration::from_secs(5), client.request(request))
-        .await
-        .context("timed out")??;
-    let status = response.status().as_u16();
-    let body = tokio::time::timeout(Duration::from_secs(5), response.into_body().collect())
-        .await
-        .context("timed out reading the body")??
-        .to_bytes();
-    Ok((status, body))
 }

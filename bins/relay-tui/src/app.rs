@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use ratatui::crossterm::event::KeyEvent;
 
-use crate::client::ClientError;
-use crate::stats::{ProviderStats, RequestEvent, Stats};
+use relay_admin_api::ClientError;
+use relay_admin_api::{ProviderStats, RequestEvent, Stats};
 
 /// The most request log lines kept.
 pub const LOG_CAPACITY: usize = 500;

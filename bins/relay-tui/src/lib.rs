@@ -12,20 +12,19 @@
 //! - [`run`]: the terminal and the event loop that ties them together.
 
 mod app;
-mod client;
 mod format;
 mod input;
 mod render;
 mod run;
-mod stats;
 mod workers;
 
 pub use app::{Action, App, Connection, HISTORY_CAPACITY, LOG_CAPACITY, Msg, Notice, Pane};
-pub use client::{AdminClient, ClientError, EventStream, normalize_url};
+// The admin contract and client, shared with `cc-relay status`.
 pub use input::HELP;
+pub use relay_admin_api::{
+    AdminClient, Circuit, ClientError, EventStream, KeyStats, Limit, Percentiles, ProviderStats,
+    RequestEvent, Stats, Tokens, normalize_url,
+};
 pub use render::render;
 pub use run::run;
-pub use stats::{
-    Circuit, KeyStats, Limit, Percentiles, ProviderStats, RequestEvent, Stats, Tokens,
-};
 pub use workers::{BACKOFF_MAX, BACKOFF_START, Backoff, Workers};

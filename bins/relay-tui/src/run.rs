@@ -9,9 +9,9 @@ use ratatui::crossterm::event::{self, Event, KeyEventKind};
 use tokio::sync::mpsc;
 
 use crate::app::{Action, App, Msg};
-use crate::client::AdminClient;
 use crate::render::render;
 use crate::workers::Workers;
+use relay_admin_api::AdminClient;
 
 /// The most queued messages applied before the screen is redrawn, so a burst
 /// of events cannot starve the display.

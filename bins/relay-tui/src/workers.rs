@@ -10,7 +10,7 @@ use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 
 use crate::app::{Action, Msg};
-use crate::client::{AdminClient, ClientError};
+use relay_admin_api::{AdminClient, ClientError};
 
 /// The first retry delay after a failure.
 pub const BACKOFF_START: Duration = Duration::from_millis(250);
@@ -84,10 +84,20 @@ impl Workers {
         let tx = self.tx.clone();
         let refresh = Arc::clone(&self.refresh);
         tokio::spawn(async move {
-            let result = client.perform(&action).await;
+            let result = perform(&client, &action).await;
             let _ = tx.send(Msg::ActionDone { action, result }).await;
             refresh.notify_one();
         });
+    }
+}
+
+/// Carries out a write action; `Action::None` and `Action::Quit` do nothing.
+async fn perform(client: &AdminClient, action: &Action) -> Result<(), ClientError> {
+    match action {
+        Action::Disable(name) => client.disable(name).await.map(drop),
+        Action::Enable(name) => client.enable(name).await.map(drop),
+        Action::Reload => client.reload().await.map(drop),
+        Action::None | Action::Quit => Ok(()),
     }
 }
 

@@ -59,16 +59,9 @@ async fn a_dead_relay_is_unreachable() {
 async fn writes_are_posted_or_refused_as_read_only() {
     let writable = MockAdmin::start(Some(TOKEN), false, stats_json()).await;
     let client_w = client(&writable, Some(TOKEN));
-    client_w
-        .perform(&Action::Disable("z.ai primary".into()))
-        .await
-        .unwrap();
-    client_w
-        .perform(&Action::Enable("zai".into()))
-        .await
-        .unwrap();
-    client_w.perform(&Action::Reload).await.unwrap();
-    client_w.perform(&Action::Quit).await.unwrap();
+    client_w.disable("z.ai primary").await.unwrap();
+    client_w.enable("zai").await.unwrap();
+    client_w.reload().await.unwrap();
     assert_eq!(
         writable.writes(),
         [
@@ -80,7 +73,7 @@ async fn writes_are_posted_or_refused_as_read_only() {
 
     let read_only = MockAdmin::start(Some(TOKEN), true, stats_json()).await;
     let err = client(&read_only, Some(TOKEN))
-        .perform(&Action::Disable("zai".into()))
+        .disable("zai")
         .await
         .unwrap_err();
     assert!(matches!(err, ClientError::ReadOnly(_)), "{err:?}");

@@ -33,8 +33,8 @@ pub use fuzz::config_case;
 pub use load::{Format, load_file, load_str, transparent_default};
 pub use schema::{
     AdminConfig, AffinityConfig, AuthConfig, CacheConfig, CacheMode, CircuitBreakerConfig, Config,
-    CostConfig, DebugOptions, HealthCheckConfig, HealthConfig, KeyConfig, LogFormat, LogLevel,
-    LoggingConfig, ModelCost, OlricConfig, PoolStrategy, PoolingConfig, ProviderConfig,
+    CostConfig, DebugOptions, GrpcConfig, HealthCheckConfig, HealthConfig, KeyConfig, LogFormat,
+    LogLevel, LoggingConfig, ModelCost, OlricConfig, PoolStrategy, PoolingConfig, ProviderConfig,
     ProviderType, RistrettoConfig, RoutingConfig, RoutingStrategy, ServerConfig,
 };
 pub use validate::validate;

@@ -77,12 +77,14 @@ pub fn providers(runtime: &Runtime) -> Response<RelayBody> {
             let provider = runtime.provider(index);
             let circuit = runtime.router.circuit(&config.name, now);
             let healthy = !matches!(circuit, Some(CircuitState::Open { .. }));
+            // Agrees with /admin/stats: a provider an operator disabled is inactive.
+            let disabled = runtime.router.state().is_disabled(&config.name);
             json!({
                 "name": config.name,
                 "type": config.kind.as_str(),
                 "base_url": provider.map(|p| p.base_url()),
                 "models": config.models,
-                "active": provider.is_some() && healthy,
+                "active": provider.is_some() && healthy && !disabled,
                 "circuit": circuit.map(|c| c.as_str()),
             })
         })

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use relay_admin_api::LastReload;
 use relay_config::{Config, ConfigError, load_file};
 use tokio::sync::Mutex;
 
@@ -26,7 +27,7 @@ use crate::state::AppState;
 pub type SettingValue = fn(&Config) -> String;
 
 /// The settings of `server:` that only a restart applies.
-const SERVER_RESTART_ONLY: [(&str, SettingValue); 5] = [
+const SERVER_RESTART_ONLY: [(&str, SettingValue); 6] = [
     ("server.listen", |c| c.server.listen.clone()),
     ("server.metrics_listen", |c| {
         c.server.metrics_listen.clone().unwrap_or_default()
@@ -39,6 +40,8 @@ const SERVER_RESTART_ONLY: [(&str, SettingValue); 5] = [
     ("server.shutdown_timeout_ms", |c| {
         c.server.shutdown_timeout_ms.to_string()
     }),
+    // The gRPC listener is bound once, at startup.
+    ("grpc.listen", |c| c.grpc.listen.clone().unwrap_or_default()),
 ];
 
 /// What started a reload, for the logs.
@@ -134,6 +137,8 @@ pub struct Reloader {
     /// Serialises reloads (a file event and SIGHUP at once); holds the file's
     /// own content (before overrides) at the last successful load.
     last_file: Mutex<Config>,
+    /// The last attempt's outcome, for the admin API's configuration view.
+    last_outcome: std::sync::Mutex<Option<LastReload>>,
 }
 
 impl fmt::Debug for Reloader {
@@ -159,6 +164,7 @@ impl Reloader {
             on_applied: None,
             generation: AtomicU64::new(1),
             last_file: Mutex::new(loaded),
+            last_outcome: std::sync::Mutex::new(None),
         }
     }
 
@@ -225,7 +231,31 @@ impl Reloader {
                 "configuration reload failed; still serving generation {serving}: {error}"
             ),
         }
+        *self
+            .last_outcome
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(LastReload {
+            time: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+            trigger: trigger.to_string(),
+            ok: result.is_ok(),
+            generation: self.generation(),
+            problems: match &result {
+                Ok(_) => Vec::new(),
+                Err(ReloadError::Config(error)) if !error.problems().is_empty() => {
+                    error.problems().iter().map(ToString::to_string).collect()
+                }
+                Err(error) => vec![error.to_string()],
+            },
+        });
         result
+    }
+
+    /// The last reload attempt's outcome; `None` before the first.
+    pub fn last_outcome(&self) -> Option<LastReload> {
+        self.last_outcome
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     fn prepare_and_swap(

@@ -12,6 +12,9 @@ use hyper_util::service::TowerToHyperService;
 use relay_config::Config;
 use tokio::net::TcpListener;
 
+use tokio_util::sync::CancellationToken;
+
+use crate::admin::Management;
 use crate::runtime::PrepareError;
 use crate::service::relay_service;
 use crate::state::AppState;
@@ -48,6 +51,8 @@ pub struct Server {
     listener: TcpListener,
     /// `server.metrics_listen`, when set.
     metrics_listener: Option<TcpListener>,
+    /// `grpc.listen`, when set: the gRPC management service.
+    grpc_listener: Option<TcpListener>,
     state: Arc<AppState>,
     enable_http2: bool,
     shutdown_timeout: Duration,
@@ -60,21 +65,25 @@ impl Server {
         let enable_http2 = config.server.enable_http2;
         let shutdown_timeout = Duration::from_millis(config.server.shutdown_timeout_ms);
         let metrics_address = config.server.metrics_listen.clone();
+        let grpc_address = config.grpc.listen.clone().filter(|a| !a.is_empty());
+        if grpc_address.is_some()
+            && config.server.admin.token.is_none()
+            && config.server.admin.read_only_token.is_none()
+        {
+            tracing::warn!(
+                "grpc.listen is set but server.admin.token is not: every gRPC management call will be refused"
+            );
+        }
         let state = Arc::new(AppState::new(config)?);
         let listener = TcpListener::bind(&address)
             .await
             .map_err(|source| ServerError::Bind { address, source })?;
-        let metrics_listener = match metrics_address {
-            Some(address) => Some(
-                TcpListener::bind(&address)
-                    .await
-                    .map_err(|source| ServerError::Bind { address, source })?,
-            ),
-            None => None,
-        };
+        let metrics_listener = bind_optional(metrics_address).await?;
+        let grpc_listener = bind_optional(grpc_address).await?;
         Ok(Self {
             listener,
             metrics_listener,
+            grpc_listener,
             state,
             enable_http2,
             shutdown_timeout,
@@ -89,6 +98,13 @@ impl Server {
     /// The address of the `server.metrics_listen` listener, if there is one.
     pub fn metrics_addr(&self) -> Option<SocketAddr> {
         self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+    }
+
+    /// The address of the `grpc.listen` listener, if there is one.
+    pub fn grpc_addr(&self) -> Option<SocketAddr> {
+        self.grpc_listener
             .as_ref()
             .and_then(|l| l.local_addr().ok())
     }
@@ -108,6 +124,15 @@ impl Server {
         let metrics = self
             .metrics_listener
             .map(|l| tokio::spawn(crate::metrics_listener::run(l, Arc::clone(&self.state))));
+        let grpc_shutdown = CancellationToken::new();
+        let grpc = self.grpc_listener.map(|listener| {
+            tokio::spawn(crate::admin::grpc::serve(
+                listener,
+                Management::new(Arc::clone(&self.state)),
+                grpc_shutdown.clone(),
+                self.shutdown_timeout,
+            ))
+        });
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
@@ -146,6 +171,7 @@ impl Server {
         }
         // Dashboards' event streams never end by themselves.
         self.state.telemetry.close_streams();
+        grpc_shutdown.cancel();
         let in_flight = self
             .state
             .in_flight
@@ -155,6 +181,20 @@ impl Server {
             Ok(()) => tracing::info!("all connections drained"),
             Err(_) => tracing::warn!("drain timeout reached; closing remaining connections"),
         }
+        // The gRPC listener drains within the same timeout, on its own task.
+        if let Some(grpc) = grpc {
+            let _ = grpc.await;
+        }
+    }
+}
+
+async fn bind_optional(address: Option<String>) -> Result<Option<TcpListener>, ServerError> {
+    match address {
+        Some(address) => TcpListener::bind(&address)
+            .await
+            .map(Some)
+            .map_err(|source| ServerError::Bind { address, source }),
+        None => Ok(None),
     }
 }
 

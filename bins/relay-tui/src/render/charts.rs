@@ -31,7 +31,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
     };
     sparkline(frame, rate, app, rate_title, &app.rate_history, Color::Cyan);
 
-    let latency_title = match stats.map(crate::stats::Stats::percentiles) {
+    let latency_title = match stats.map(relay_admin_api::Stats::percentiles) {
         Some([latency, ttfb, _]) => format!(
             " Latency p50 {} · p99 {} · ttfb {} ",
             format::opt_millis(latency.p50),

@@ -9,7 +9,7 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table};
 use super::pane_block;
 use crate::app::{App, Pane};
 use crate::format;
-use crate::stats::RequestEvent;
+use relay_admin_api::RequestEvent;
 
 pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
     let live = if app.events_live {

@@ -10,7 +10,7 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
 use super::pane_block;
 use crate::app::{App, Pane};
 use crate::format;
-use crate::stats::{Circuit, KeyStats, Limit, ProviderStats};
+use relay_admin_api::{Circuit, KeyStats, Limit, ProviderStats};
 
 pub fn render_providers(frame: &mut Frame<'_>, area: Rect, app: &App) {
     let block = pane_block(Line::from(" Providers "), Some(Pane::Providers), app);

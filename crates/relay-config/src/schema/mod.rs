@@ -14,8 +14,10 @@ use std::collections::BTreeMap;
 use relay_core::Secret;
 use serde::Deserialize;
 
+mod grpc;
 mod provider;
 
+pub use grpc::GrpcConfig;
 pub use provider::{
     CostConfig, KeyConfig, ModelCost, PoolStrategy, PoolingConfig, ProviderConfig, ProviderType,
 };
@@ -31,6 +33,8 @@ pub struct Config {
     pub logging: LoggingConfig,
     /// Accepted for compatibility with the Go file; cc-relay keeps its caches in process.
     pub cache: CacheConfig,
+    /// The gRPC management service.
+    pub grpc: GrpcConfig,
 }
 
 /// `server:`: the listener and the limits the relay enforces on clients.
@@ -98,6 +102,9 @@ pub struct AdminConfig {
     pub token: Option<Secret>,
     /// Refuse the write actions (disable/enable a provider, reload) with 403.
     pub read_only: bool,
+    /// A second token that may only read (stats, events, configuration),
+    /// whatever `read_only` says: for dashboards and people who watch.
+    pub read_only_token: Option<Secret>,
     /// Require the admin token on `GET /metrics` too.
     pub protect_metrics: bool,
 }
@@ -107,6 +114,7 @@ impl Default for AdminConfig {
         Self {
             token: None,
             read_only: true,
+            read_only_token: None,
             protect_metrics: false,
         }
     }

@@ -31,6 +31,7 @@ pub fn validate(config: &Config) -> Vec<Problem> {
     routing(&config.routing, &config.providers, &mut out);
     health(&config.health, &mut out);
     logging(&config.logging, &mut out);
+    grpc(config, &mut out);
     if config.cache.mode == Some(CacheMode::Ha) {
         out.add(
             "cache.mode",
@@ -82,6 +83,54 @@ fn server(server: &ServerConfig, out: &mut Problems) {
         }
     }
     admin(server, out);
+    read_only_token(server, out);
+}
+
+/// `grpc.listen`: an address, not the main listener's. Without an admin
+/// token it still loads (Go files set it on their own), and every call is
+/// refused; the relay warns at startup.
+fn grpc(config: &Config, out: &mut Problems) {
+    let Some(listen) = set(&config.grpc.listen) else {
+        return;
+    };
+    if let Err(why) = check_listen(listen) {
+        out.add("grpc.listen", why);
+    } else if listen == config.server.listen {
+        out.add(
+            "grpc.listen",
+            "is the same address as server.listen: pick another port",
+        );
+    }
+}
+
+/// `server.admin.read_only_token`: as long as the admin token, and its own.
+fn read_only_token(server: &ServerConfig, out: &mut Problems) {
+    const PATH: &str = "server.admin.read_only_token";
+    let Some(token) = server
+        .admin
+        .read_only_token
+        .as_ref()
+        .filter(|t| !t.is_empty())
+    else {
+        return;
+    };
+    if token.expose().chars().count() < MIN_ADMIN_TOKEN_LEN {
+        out.add(
+            PATH,
+            format!("is shorter than {MIN_ADMIN_TOKEN_LEN} characters: use a long random value (e.g. `openssl rand -hex 24`)"),
+        );
+    }
+    if server.admin.token.as_ref() == Some(token) {
+        out.add(PATH, "is the same as server.admin.token: a read-only token must differ from the one that may write");
+    }
+    let client_secrets = [
+        server.api_key.as_ref(),
+        server.auth.api_key.as_ref(),
+        server.auth.bearer_secret.as_ref(),
+    ];
+    if client_secrets.into_iter().flatten().any(|s| s == token) {
+        out.add(PATH, "is the same as a client credential (server.auth): give the admin API a token of its own");
+    }
 }
 
 fn admin(server: &ServerConfig, out: &mut Problems) {

@@ -7,7 +7,6 @@
 //! missed (told in a `: skipped N` comment) instead of slowing requests. The
 //! stream ends when the relay shuts down, so it never holds up the drain.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -15,26 +14,23 @@ use futures_util::stream;
 use http::{HeaderValue, Response, header};
 use http_body::Frame;
 use http_body_util::{BodyExt, StreamBody};
-use tokio::sync::broadcast::{self, error::RecvError};
-use tokio_util::sync::CancellationToken;
+use relay_admin_api::REQUEST_EVENT;
 
+use super::service::{Delivery, Events};
 use crate::body::{BodyError, RelayBody};
-use crate::state::AppState;
 
 /// How often an idle stream sends a comment.
 pub const KEEPALIVE: Duration = Duration::from_secs(15);
 
 struct Subscription {
-    events: broadcast::Receiver<Arc<str>>,
-    closing: CancellationToken,
+    events: Events,
     /// The opening comment is sent first, so clients see the stream start.
     opened: bool,
 }
 
-pub fn response(state: &AppState) -> Response<RelayBody> {
+pub fn response(events: Events) -> Response<RelayBody> {
     let subscription = Subscription {
-        events: state.telemetry.subscribe(),
-        closing: state.telemetry.closing(),
+        events,
         opened: false,
     };
     let frames = stream::unfold(subscription, |mut sub| async move {
@@ -62,11 +58,12 @@ async fn next_chunk(sub: &mut Subscription) -> Option<Bytes> {
         return Some(Bytes::from_static(b": cc-relay request events\n\n"));
     }
     tokio::select! {
-        () = sub.closing.cancelled() => None,
-        received = sub.events.recv() => match received {
-            Ok(json) => Some(Bytes::from(format!("event: request\ndata: {json}\n\n"))),
-            Err(RecvError::Lagged(missed)) => Some(Bytes::from(format!(": skipped {missed}\n\n"))),
-            Err(RecvError::Closed) => None,
+        delivery = sub.events.next() => match delivery? {
+            Delivery::Event(event) => Some(Bytes::from(format!(
+                "event: {REQUEST_EVENT}\ndata: {}\n\n",
+                event.json
+            ))),
+            Delivery::Skipped(missed) => Some(Bytes::from(format!(": skipped {missed}\n\n"))),
         },
         () = tokio::time::sleep(KEEPALIVE) => Some(Bytes::from_static(b": keepalive\n\n")),
     }

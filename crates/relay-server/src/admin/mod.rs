@@ -1,191 +1,31 @@
 //! The operator endpoints: `GET /metrics` and the management API under
 //! `/admin/`. They bypass the clients' authentication and the concurrency
 //! limit (a dashboard must see a relay that is full), and have their own
-//! token, `server.admin.token`:
+//! token, `server.admin.token` (and `server.admin.read_only_token`):
 //!
 //! - no token configured: `/admin/*` answers 404 as if it did not exist;
 //! - a missing or wrong token: 401; compared in constant time;
-//! - `server.admin.read_only` (the default): write actions answer 403.
+//! - `server.admin.read_only` (the default), or the read-only token: write
+//!   actions answer 403.
 //!
 //! `/metrics` is open unless `server.admin.protect_metrics` is set. Nothing
 //! any of them returns contains a secret: keys appear as short ids.
+//!
+//! The operations exist once, in [`Management`] (`service.rs`); `http.rs`
+//! serves them as `/admin/*` and the dashboard under `/ui/` (`ui.rs`), and
+//! `grpc.rs` as the gRPC service `ccrelay.admin.v1.Admin` on `grpc.listen`.
+//! Both take the same tokens with the same scopes ([`Access`]).
 
-mod actions;
+mod access;
+mod error;
 mod events;
+pub mod grpc;
+mod http;
+mod service;
 mod stats;
+mod ui;
 
-use std::convert::Infallible;
-use std::sync::Arc;
-use std::task::{Context, Poll};
-
-use http::{HeaderValue, Method, Request, Response, StatusCode, header};
-use hyper::body::Incoming;
-use relay_core::{ApiError, ErrorType, Fault};
-use tower::Service;
-
-use crate::body::{RelayBody, full};
-use crate::context::RequestContext;
-use crate::error_response::error_response;
-use crate::middleware::ResponseFuture;
-use crate::state::AppState;
-use crate::telemetry::ScrapeState;
-
-/// The header that may carry the admin token instead of `Authorization: Bearer`.
-pub const ADMIN_TOKEN_HEADER: &str = "x-admin-token";
-
-/// Paths served by [`OperatorHandlers`] rather than the API stack.
-pub fn is_operator_path(path: &str) -> bool {
-    path == "/metrics" || path == "/admin" || path.starts_with("/admin/")
-}
-
-/// Which operator endpoints a listener serves.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Exposure {
-    /// The main listener: `/admin/*`, and `/metrics` unless it has a listener of its own.
-    Main { metrics: bool },
-    /// `server.metrics_listen`: `/metrics` only.
-    MetricsOnly,
-}
-
-/// The handlers for [`is_operator_path`] paths.
-#[derive(Clone, Debug)]
-pub struct OperatorHandlers {
-    pub state: Arc<AppState>,
-    pub exposure: Exposure,
-}
-
-impl Service<Request<Incoming>> for OperatorHandlers {
-    type Response = Response<RelayBody>;
-    type Error = Infallible;
-    type Future = ResponseFuture;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, request: Request<Incoming>) -> Self::Future {
-        let state = Arc::clone(&self.state);
-        let exposure = self.exposure;
-        Box::pin(async move {
-            Ok(handle(&state, exposure, request)
-                .await
-                .unwrap_or_else(|err| error_response(&err)))
-        })
-    }
-}
-
-async fn handle(
-    state: &AppState,
-    exposure: Exposure,
-    request: Request<Incoming>,
-) -> Result<Response<RelayBody>, ApiError> {
-    let ctx = request
-        .extensions()
-        .get::<RequestContext>()
-        .cloned()
-        .ok_or_else(|| ApiError::internal("request context missing"))?;
-    let admin = &ctx.runtime.config.server.admin;
-    let method = request.method().clone();
-    let path = request.uri().path().to_owned();
-    let no_route = || ApiError::not_found(format!("no route for {method} {path}"));
-    if path == "/metrics" {
-        let served = matches!(
-            exposure,
-            Exposure::MetricsOnly | Exposure::Main { metrics: true }
-        );
-        if !served || !(method == Method::GET || method == Method::HEAD) {
-            return Err(no_route());
-        }
-        if admin.protect_metrics {
-            authorize(&ctx, &request)?;
-        }
-        return metrics(state, &ctx);
-    }
-    if exposure == Exposure::MetricsOnly || admin.token.is_none() {
-        return Err(no_route());
-    }
-    authorize(&ctx, &request)?;
-    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    match (&method, segments.as_slice()) {
-        (&Method::GET, ["admin", "stats"]) => Ok(stats::response(state, &ctx.runtime)),
-        (&Method::GET, ["admin", "events"]) => Ok(events::response(state)),
-        (&Method::POST, ["admin", "providers", name, action @ ("disable" | "enable")]) => {
-            writable(&ctx)?;
-            actions::switch_provider(&ctx.runtime, name, *action == "disable")
-        }
-        (&Method::POST, ["admin", "reload"]) => {
-            writable(&ctx)?;
-            actions::reload(state).await
-        }
-        _ => Err(no_route()),
-    }
-}
-
-/// Checks the admin token (`Authorization: Bearer` or `x-admin-token`).
-fn authorize(ctx: &RequestContext, request: &Request<Incoming>) -> Result<(), ApiError> {
-    let Some(token) = &ctx.runtime.config.server.admin.token else {
-        return Err(ApiError::not_found("the admin API is disabled"));
-    };
-    let headers = request.headers();
-    let presented = headers
-        .get(ADMIN_TOKEN_HEADER)
-        .map(HeaderValue::as_bytes)
-        .or_else(|| {
-            headers
-                .get(header::AUTHORIZATION)
-                .and_then(|v| relay_auth::bearer_token(v.as_bytes()))
-        });
-    match presented {
-        Some(presented) if relay_auth::secret_matches(token, presented) => Ok(()),
-        Some(_) => {
-            tracing::warn!(path = %request.uri().path(), "admin request with a wrong token");
-            Err(ApiError::authentication("invalid admin token"))
-        }
-        None => Err(ApiError::authentication(format!(
-            "missing admin token: send Authorization: Bearer <server.admin.token> or {ADMIN_TOKEN_HEADER}"
-        ))),
-    }
-}
-
-/// Refuses write actions while `server.admin.read_only` is set.
-fn writable(ctx: &RequestContext) -> Result<(), ApiError> {
-    if ctx.runtime.config.server.admin.read_only {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            ErrorType::PermissionError,
-            Fault::Client,
-            "the admin API is read-only: set server.admin.read_only: false to allow write actions",
-        ));
-    }
-    Ok(())
-}
-
-fn metrics(state: &AppState, ctx: &RequestContext) -> Result<Response<RelayBody>, ApiError> {
-    let scrape = ScrapeState {
-        in_flight: state.in_flight.load(std::sync::atomic::Ordering::Acquire),
-        generation: state.config_generation(),
-        uptime: state.started.elapsed(),
-    };
-    let text = state
-        .telemetry
-        .metrics
-        .encode(&ctx.runtime, scrape)
-        .map_err(|_| ApiError::internal("could not encode the metrics"))?;
-    let mut response = Response::new(full(text));
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
-    );
-    Ok(response)
-}
-
-/// A JSON response.
-fn json(status: StatusCode, value: &serde_json::Value) -> Response<RelayBody> {
-    let mut response = Response::new(full(value.to_string()));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    response
-}
+pub use access::Access;
+pub use error::AdminError;
+pub use http::{ADMIN_TOKEN_HEADER, Exposure, OperatorHandlers, is_operator_path};
+pub use service::Management;

@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use dashmap::DashMap;
+use relay_admin_api::RequestEvent;
 use relay_config::Config;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
@@ -49,11 +50,31 @@ pub struct ProviderCounts {
     pub errors: u64,
 }
 
-/// A provider's [`ProviderCounts`], counted without a lock.
-#[derive(Debug, Default)]
+/// A provider's [`ProviderCounts`], counted without a lock, and its recent
+/// latencies (for the dashboards' per-provider percentiles).
+#[derive(Debug)]
 struct ProviderCounters {
     requests: AtomicU64,
     errors: AtomicU64,
+    window: Mutex<Window>,
+}
+
+impl ProviderCounters {
+    fn new(origin: Instant) -> Self {
+        Self {
+            requests: AtomicU64::new(0),
+            errors: AtomicU64::new(0),
+            window: Mutex::new(Window::new(origin)),
+        }
+    }
+}
+
+/// One published request event: the contract's value (for gRPC) and its
+/// JSON (for `/admin/events`), serialised once for every subscriber.
+#[derive(Debug)]
+pub struct PublishedEvent {
+    pub event: RequestEvent,
+    pub json: String,
 }
 
 #[derive(Debug, Default)]
@@ -75,8 +96,9 @@ pub struct Telemetry {
     /// Per provider; a shard read lock and two atomic adds per request
     /// (a provider's entry is created once).
     providers: DashMap<Arc<str>, ProviderCounters>,
-    /// Serialised `RequestEvent`s, shared by every subscriber.
-    events: broadcast::Sender<Arc<str>>,
+    /// Request events, shared by every subscriber.
+    events: broadcast::Sender<Arc<PublishedEvent>>,
+    origin: Instant,
     /// Cancelled at shutdown so endless event streams let the drain finish.
     closing: CancellationToken,
 }
@@ -90,6 +112,7 @@ impl Telemetry {
             window: Mutex::new(Window::new(started)),
             providers: DashMap::new(),
             events,
+            origin: started,
             closing: CancellationToken::new(),
         }
     }
@@ -116,30 +139,42 @@ impl Telemetry {
                 counter.fetch_add(count, Ordering::Relaxed);
             }
         }
-        if let Some(provider) = &done.fields.provider {
-            let count = |counts: &ProviderCounters| {
-                counts.requests.fetch_add(1, Ordering::Relaxed);
-                counts.errors.fetch_add(u64::from(error), Ordering::Relaxed);
-            };
-            match self.providers.get(provider) {
-                Some(counts) => count(&counts),
-                None => count(&self.providers.entry(Arc::clone(provider)).or_default()),
-            }
-        }
         let sample = Sample {
             latency_ms: millis(done.latency),
             ttfb_ms: millis(done.ttfb),
             overhead_ms: millis(done.overhead),
         };
+        let now = Instant::now();
+        if let Some(provider) = &done.fields.provider {
+            let count = |counts: &ProviderCounters| {
+                counts.requests.fetch_add(1, Ordering::Relaxed);
+                counts.errors.fetch_add(u64::from(error), Ordering::Relaxed);
+                counts
+                    .window
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .record(now, sample);
+            };
+            match self.providers.get(provider) {
+                Some(counts) => count(&counts),
+                None => count(
+                    &self
+                        .providers
+                        .entry(Arc::clone(provider))
+                        .or_insert_with(|| ProviderCounters::new(self.origin)),
+                ),
+            }
+        }
         self.window
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .record(Instant::now(), sample);
-        // Serialised only when a dashboard is listening.
-        if self.events.receiver_count() > 0
-            && let Ok(json) = serde_json::to_string(&done.event())
-        {
-            let _ = self.events.send(json.into());
+            .record(now, sample);
+        // Built and serialised only when a dashboard is listening.
+        if self.events.receiver_count() > 0 {
+            let event = done.event();
+            if let Ok(json) = serde_json::to_string(&event) {
+                let _ = self.events.send(Arc::new(PublishedEvent { event, json }));
+            }
         }
     }
 
@@ -165,6 +200,20 @@ impl Telemetry {
             .unwrap_or_default()
     }
 
+    /// The recent-latency percentiles of one provider's requests.
+    pub fn provider_window_stats(&self, provider: &str) -> WindowStats {
+        self.providers
+            .get(provider)
+            .map(|counts| {
+                counts
+                    .window
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .stats(Instant::now())
+            })
+            .unwrap_or_default()
+    }
+
     pub fn window_stats(&self) -> WindowStats {
         self.window
             .lock()
@@ -172,8 +221,8 @@ impl Telemetry {
             .stats(Instant::now())
     }
 
-    /// A new `/admin/events` subscription.
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<str>> {
+    /// A new request-event subscription (`/admin/events`, gRPC `WatchEvents`).
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<PublishedEvent>> {
         self.events.subscribe()
     }
 

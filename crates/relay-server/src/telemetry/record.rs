@@ -9,8 +9,8 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
+use relay_admin_api::RequestEvent;
 use relay_router::{FailoverReason, Usage};
-use serde::Serialize;
 
 /// The shared, per-request slot. Each method takes a short lock.
 #[derive(Debug, Default)]
@@ -204,58 +204,38 @@ impl Completed {
     }
 
     /// The `/admin/events` form: ids, route, timings and token counts only.
-    pub fn event(&self) -> RequestEvent<'_> {
+    pub fn event(&self) -> RequestEvent {
         let usage = self.fields.usage.unwrap_or_default();
         RequestEvent {
-            id: &self.id,
-            time: humantime::format_rfc3339_millis(self.time).to_string(),
-            method: &self.method,
-            path: &self.path,
-            provider: self.fields.provider.as_deref().unwrap_or(""),
-            key_id: self.fields.key_id.as_deref(),
-            model: self.fields.model.as_deref().unwrap_or(""),
+            id: self.id.to_string(),
+            time: humantime::format_rfc3339_millis(self.time)
+                .to_string()
+                .into(),
+            method: self.method.clone(),
+            path: self.path.clone(),
+            provider: Some(self.fields.provider.as_deref().unwrap_or("").to_owned()),
+            key_id: self.fields.key_id.clone(),
+            model: Some(self.fields.model.clone().unwrap_or_default()),
             status: self.status,
             stream: self.fields.stream,
-            latency_ms: millis(self.latency),
-            ttfb_ms: millis(self.ttfb),
+            latency_ms: Some(millis(self.latency)),
+            ttfb_ms: Some(millis(self.ttfb)),
             ttft_ms: self.ttft.map(millis),
-            overhead_ms: millis(self.overhead),
-            input_tokens: usage.input_tokens,
-            output_tokens: usage.output_tokens,
-            cache_read_tokens: usage.cache_read_input_tokens,
-            cache_creation_tokens: usage.cache_creation_input_tokens,
-            failovers: self.failover_reasons(),
-            outcome: self.outcome,
-            attempts: self.fields.attempts,
-            relay_error: self.relay_error,
+            overhead_ms: Some(millis(self.overhead)),
+            input_tokens: Some(usage.input_tokens),
+            output_tokens: Some(usage.output_tokens),
+            cache_read_tokens: Some(usage.cache_read_input_tokens),
+            cache_creation_tokens: Some(usage.cache_creation_input_tokens),
+            failovers: self
+                .failover_reasons()
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
+            outcome: Some(self.outcome.to_owned()),
+            attempts: Some(self.fields.attempts),
+            relay_error: self.relay_error.map(str::to_owned),
         }
     }
-}
-
-/// One `event: request` of `/admin/events`.
-#[derive(Debug, Serialize)]
-pub struct RequestEvent<'a> {
-    pub id: &'a str,
-    pub time: String,
-    pub method: &'a str,
-    pub path: &'a str,
-    pub provider: &'a str,
-    pub key_id: Option<&'a str>,
-    pub model: &'a str,
-    pub status: u16,
-    pub stream: bool,
-    pub latency_ms: f64,
-    pub ttfb_ms: f64,
-    pub ttft_ms: Option<f64>,
-    pub overhead_ms: f64,
-    pub input_tokens: u64,
-    pub output_tokens: u64,
-    pub cache_read_tokens: u64,
-    pub cache_creation_tokens: u64,
-    pub failovers: Vec<&'static str>,
-    pub outcome: &'static str,
-    pub attempts: u32,
-    pub relay_error: Option<&'static str>,
 }
 
 /// Milliseconds, rounded to the microsecond.

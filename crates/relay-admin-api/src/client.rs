@@ -1,6 +1,7 @@
-//! The relay's admin API over plain HTTP: `GET /admin/stats`, the
-//! `GET /admin/events` stream and the writes, with the admin token as a
-//! bearer token. Every error is a [`ClientError`] the dashboard can explain.
+//! The relay's admin API over plain HTTP, for `cc-relay status` and the
+//! TUI: `GET /admin/stats`, the `GET /admin/events` stream, the
+//! configuration view and the writes, with the admin token as a bearer
+//! token. Every error is a [`ClientError`] its caller can explain.
 
 use std::time::Duration;
 
@@ -13,8 +14,9 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use relay_core::SseParser;
 
-use crate::app::Action;
-use crate::stats::{RequestEvent, Stats};
+use serde::de::DeserializeOwned;
+
+use crate::{ConfigView, ProviderSwitch, REQUEST_EVENT, ReloadResult, RequestEvent, Stats};
 
 /// How long a stats request or a write may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
@@ -71,6 +73,11 @@ impl AdminClient {
         Ok(Self { base, token, http })
     }
 
+    /// Whether a token will be sent.
+    pub fn has_token(&self) -> bool {
+        self.token.is_some()
+    }
+
     /// The normalized base URL, without a trailing slash.
     pub fn base_url(&self) -> &str {
         &self.base
@@ -78,27 +85,56 @@ impl AdminClient {
 
     /// `GET /admin/stats`.
     pub async fn stats(&self) -> Result<Stats, ClientError> {
-        let (status, body) = self.call(Method::GET, "/admin/stats").await?;
-        if !status.is_success() {
-            return Err(status_error(status, &body, false));
-        }
-        serde_json::from_slice(&body).map_err(|e| ClientError::Decode(e.to_string()))
+        self.read(Method::GET, "/admin/stats", false).await
     }
 
-    /// Carries out a write action; `Action::None` and `Action::Quit` do nothing.
-    pub async fn perform(&self, action: &Action) -> Result<(), ClientError> {
-        let path = match action {
-            Action::Disable(name) => format!("/admin/providers/{}/disable", encode_segment(name)),
-            Action::Enable(name) => format!("/admin/providers/{}/enable", encode_segment(name)),
-            Action::Reload => "/admin/reload".to_owned(),
-            Action::None | Action::Quit => return Ok(()),
-        };
-        let (status, body) = self.call(Method::POST, &path).await?;
-        if status.is_success() {
-            Ok(())
-        } else {
-            Err(status_error(status, &body, true))
+    /// `GET /admin/config`: the redacted configuration and the last reload.
+    pub async fn config(&self) -> Result<ConfigView, ClientError> {
+        self.read(Method::GET, "/admin/config", false).await
+    }
+
+    /// `POST /admin/providers/{name}/disable`.
+    pub async fn disable(&self, provider: &str) -> Result<ProviderSwitch, ClientError> {
+        let path = format!("/admin/providers/{}/disable", encode_segment(provider));
+        self.read(Method::POST, &path, true).await
+    }
+
+    /// `POST /admin/providers/{name}/enable`.
+    pub async fn enable(&self, provider: &str) -> Result<ProviderSwitch, ClientError> {
+        let path = format!("/admin/providers/{}/enable", encode_segment(provider));
+        self.read(Method::POST, &path, true).await
+    }
+
+    /// `POST /admin/reload`.
+    pub async fn reload(&self) -> Result<ReloadResult, ClientError> {
+        self.read(Method::POST, "/admin/reload", true).await
+    }
+
+    /// `GET /health`, which needs no token: its text when it answers 200.
+    pub async fn health(&self) -> Result<String, ClientError> {
+        let (status, body) = self.call(Method::GET, "/health").await?;
+        if !status.is_success() {
+            return Err(ClientError::Status {
+                status: status.as_u16(),
+                message: body_message(&body),
+            });
         }
+        Ok(String::from_utf8_lossy(&body).trim().to_owned())
+    }
+
+    /// Calls `path` and reads its JSON answer. `write` tells a 403 on a
+    /// write (read-only) from a 403 on a read (a refused token).
+    async fn read<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        write: bool,
+    ) -> Result<T, ClientError> {
+        let (status, body) = self.call(method, path).await?;
+        if !status.is_success() {
+            return Err(status_error(status, &body, write));
+        }
+        serde_json::from_slice(&body).map_err(|e| ClientError::Decode(e.to_string()))
     }
 
     /// Opens `GET /admin/events`.
@@ -170,7 +206,7 @@ impl EventStream {
     pub async fn next(&mut self) -> Result<Option<RequestEvent>, ClientError> {
         loop {
             while let Some(event) = self.parser.next_event() {
-                if event.event == "request"
+                if event.event == REQUEST_EVENT
                     && let Ok(request) = serde_json::from_str(&event.data)
                 {
                     return Ok(Some(request));

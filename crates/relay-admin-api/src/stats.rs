@@ -1,15 +1,16 @@
-//! The JSON of `GET /admin/stats` and of one `request` event of
-//! `GET /admin/events`, as the dashboard reads them.
+//! `GET /admin/stats` (and gRPC `GetStats`): a live snapshot of the relay.
 //!
-//! Every struct is `#[serde(default)]` and unknown fields are ignored: a relay
-//! older or newer than this dashboard still shows what both know. `null` is
-//! accepted wherever a number may be unknown.
+//! Fields may be added, never renamed or retyped. Every struct reads
+//! leniently (`#[serde(default)]`, unknown fields ignored, `null` where a
+//! value may be unknown), so a reader older or newer than the relay still
+//! shows what both know.
 
-use serde::{Deserialize, Deserializer};
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
 
-/// `GET /admin/stats`.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+use crate::lenient::{nullable, nullable_true};
+
+/// The whole snapshot.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
 pub struct Stats {
     #[serde(deserialize_with = "nullable")]
@@ -20,7 +21,8 @@ pub struct Stats {
     pub config_generation: u64,
     #[serde(deserialize_with = "nullable")]
     pub strategy: String,
-    /// Whether the admin API refuses writes; `None` from relays that do not say.
+    /// Whether this caller may not write (the API is read-only, or its token
+    /// is the read-only one); `None` from relays that do not say.
     pub read_only: Option<bool>,
     #[serde(deserialize_with = "nullable")]
     pub in_flight: u64,
@@ -57,8 +59,8 @@ impl Stats {
     }
 }
 
-/// Latency percentiles; `None` before the first sample.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq)]
+/// Percentiles in milliseconds over the recent requests; `None` when unknown.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
 pub struct Percentiles {
     pub p50: Option<f64>,
@@ -67,7 +69,7 @@ pub struct Percentiles {
 }
 
 /// Token totals since the relay started.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
 pub struct Tokens {
     #[serde(deserialize_with = "nullable")]
@@ -81,7 +83,7 @@ pub struct Tokens {
 }
 
 /// One provider of the current configuration.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
 pub struct ProviderStats {
     #[serde(deserialize_with = "nullable")]
@@ -103,7 +105,14 @@ pub struct ProviderStats {
     pub circuit_open_until_secs: Option<f64>,
     #[serde(deserialize_with = "nullable")]
     pub in_flight: u64,
+    /// The router's latency estimate (what `latency` routing compares).
     pub latency_ms: Option<f64>,
+    /// Percentiles of this provider's recent requests, end to end.
+    #[serde(deserialize_with = "nullable")]
+    pub request_latency_ms: Percentiles,
+    /// Percentiles of this provider's recent time to first byte.
+    #[serde(deserialize_with = "nullable")]
+    pub request_ttfb_ms: Percentiles,
     #[serde(deserialize_with = "nullable")]
     pub requests: u64,
     #[serde(deserialize_with = "nullable")]
@@ -126,6 +135,8 @@ impl Default for ProviderStats {
             circuit_open_until_secs: None,
             in_flight: 0,
             latency_ms: None,
+            request_latency_ms: Percentiles::default(),
+            request_ttfb_ms: Percentiles::default(),
             requests: 0,
             errors: 0,
             keys: Vec::new(),
@@ -139,22 +150,37 @@ impl ProviderStats {
         let available = self.keys.iter().filter(|k| k.is_available()).count();
         (available, self.keys.len())
     }
+
+    /// One word for the table: `disabled` (by an operator), `off` (in the
+    /// file), `inactive` (not routable now) or `active`.
+    pub fn state_label(&self) -> &'static str {
+        if self.disabled_by_operator {
+            "disabled"
+        } else if !self.enabled {
+            "off"
+        } else if !self.active {
+            "inactive"
+        } else {
+            "active"
+        }
+    }
 }
 
 /// A circuit breaker's state.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum Circuit {
     Closed,
     Open,
     HalfOpen,
-    /// Missing, or a state this dashboard does not know.
+    /// Missing, or a state this reader does not know.
     #[default]
     #[serde(other)]
     Unknown,
 }
 
 impl Circuit {
+    /// For people: `half-open`, `?` when unknown.
     pub fn label(self) -> &'static str {
         match self {
             Self::Closed => "closed",
@@ -166,7 +192,7 @@ impl Circuit {
 }
 
 /// One API key of a provider; `id` is a fingerprint, never the key.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
 pub struct KeyStats {
     #[serde(deserialize_with = "nullable")]
@@ -181,8 +207,15 @@ pub struct KeyStats {
     pub input_tokens: Limit,
     #[serde(deserialize_with = "nullable")]
     pub output_tokens: Limit,
+    /// The combined token limit, for providers that report one.
+    #[serde(deserialize_with = "nullable")]
+    pub tokens: Limit,
     pub cooling_down_for_secs: Option<f64>,
+    pub disabled_for_secs: Option<f64>,
+    /// Why the key is disabled, while it is.
     pub disabled_reason: Option<String>,
+    #[serde(deserialize_with = "nullable")]
+    pub used: KeyUsage,
 }
 
 impl KeyStats {
@@ -193,57 +226,30 @@ impl KeyStats {
     }
 }
 
-/// A rate limit window; `limit`/`remaining` are `None` until learned.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq)]
+/// A rate limit window; `limit`/`remaining` are `None` when unlimited or not
+/// learned yet.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
 pub struct Limit {
+    /// The limit enforced: the lower of `configured` and `learned`.
     pub limit: Option<u64>,
     pub remaining: Option<u64>,
     pub resets_in_secs: Option<f64>,
+    pub configured: Option<u64>,
+    /// What the upstream's rate-limit headers reported last.
+    pub learned: Option<u64>,
 }
 
-/// One completed request, from an `event: request` of `/admin/events`.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+/// What a key has served since the relay started.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(default)]
-pub struct RequestEvent {
+pub struct KeyUsage {
     #[serde(deserialize_with = "nullable")]
-    pub id: String,
-    /// RFC 3339 text or a Unix timestamp; shown as `HH:MM:SS`.
-    pub time: Value,
+    pub requests: u64,
     #[serde(deserialize_with = "nullable")]
-    pub method: String,
+    pub input_tokens: u64,
     #[serde(deserialize_with = "nullable")]
-    pub path: String,
-    pub provider: Option<String>,
-    pub key_id: Option<String>,
-    pub model: Option<String>,
+    pub output_tokens: u64,
     #[serde(deserialize_with = "nullable")]
-    pub status: u16,
-    #[serde(deserialize_with = "nullable")]
-    pub stream: bool,
-    pub latency_ms: Option<f64>,
-    pub ttfb_ms: Option<f64>,
-    pub overhead_ms: Option<f64>,
-    pub input_tokens: Option<u64>,
-    pub output_tokens: Option<u64>,
-    pub cache_read_tokens: Option<u64>,
-    pub cache_creation_tokens: Option<u64>,
-    /// The attempts that failed before this one; shown as a count.
-    #[serde(deserialize_with = "nullable")]
-    pub failovers: Vec<Value>,
-    pub outcome: Option<String>,
-}
-
-/// `null` as the type's default, so one unknown value does not fail the
-/// whole document.
-fn nullable<'de, D, T>(deserializer: D) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de> + Default,
-{
-    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
-}
-
-fn nullable_true<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
-    Ok(Option::<bool>::deserialize(deserializer)?.unwrap_or(true))
+    pub cache_read_tokens: u64,
 }
