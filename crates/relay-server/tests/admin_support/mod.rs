@@ -35,7 +35,7 @@ impl Relay {
             format!(
                 "server:\n  listen: 127.0.0.1:0\n  admin:\n    token: {WRITE_TOKEN}\n    read_only: false\n    read_only_token: {READ_TOKEN}\n\
                  grpc:\n  listen: 127.0.0.1:0\n\
-                 providers:\n  - name: primary\n    type: anthropic\n    base_url: {}\n    keys: [ {{ key: {UPSTREAM_KEY} }} ]\n",
+                 providers:\n  - name: primary\n    type: anthropic\n    enabled: true\n    base_url: {}\n    keys: [ {{ key: {UPSTREAM_KEY} }} ]\n",
                 mock.url()
             ),
         )
