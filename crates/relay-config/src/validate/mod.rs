@@ -95,7 +95,7 @@ fn grpc(config: &Config, out: &mut Problems) {
     };
     if let Err(why) = check_listen(listen) {
         out.add("grpc.listen", why);
-    } else if listen == config.server.listen {
+    } else if listen == config.server.listen && !listen.ends_with(":0") {
         out.add(
             "grpc.listen",
             "is the same address as server.listen: pick another port",
