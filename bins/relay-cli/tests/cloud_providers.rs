@@ -85,9 +85,8 @@ async fn bedrock_through_the_sdk() {
     assert_eq!(stream_events.last(), Some(&"message_stop"));
     assert_eq!(seen["stream_usage"], json!({"input": 11, "output": 3}));
     assert_eq!(seen["stream_stop_reason"], "end_turn");
-    // Bedrock has no count_tokens: a clear Anthropic error, from the relay.
-    assert_eq!(seen["count_tokens"]["status"], 404);
-    assert_eq!(seen["count_tokens"]["type"], "not_found_error");
+    // Bedrock has no count_tokens: the relay answers with its estimate.
+    assert!(seen["count_tokens"].as_u64().unwrap() > 0, "{seen}");
     // A mid-stream exception reaches the SDK as an Anthropic error event.
     assert_eq!(seen["stream_error"]["error"]["type"], "rate_limit_error");
     assert!(names(&seen["stream_error"]["events"]).contains(&"message_start"));
@@ -206,9 +205,11 @@ async fn vertex_through_the_sdk() {
         body_of(&requests[2]),
         json!({"model": "claude-sonnet-4-5@20250929", "messages": messages, "anthropic_version": "vertex-2023-10-16"})
     );
+    // Vertex's built-in beta allow-list keeps interleaved thinking and drops
+    // Claude Code's own beta, which Vertex answers with a 400.
     assert_eq!(
         requests[1].header("anthropic-beta"),
-        Some("interleaved-thinking-2025-05-14,claude-code-20250219")
+        Some("interleaved-thinking-2025-05-14")
     );
     for request in &requests {
         assert_eq!(

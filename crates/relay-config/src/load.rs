@@ -291,11 +291,17 @@ mod tests {
             let start = docs.rmatch_indices(&fence).nth(nth_from_end).unwrap().0 + fence.len();
             &docs[start..start + docs[start..].find("```").unwrap()]
         };
+        // The YAML/TOML pair of "Formats" comes first in the file.
+        let first = |lang: &str| {
+            let fence = format!("```{lang}\n");
+            let start = docs.find(&fence).unwrap() + fence.len();
+            &docs[start..start + docs[start..].find("```").unwrap()]
+        };
         let env = |name: &str| name.contains("API_KEY").then(|| format!("{name}-value"));
         let config = load_str(block("yaml", 0), Format::Yaml, &env).unwrap();
         assert_eq!(config.providers[0].keys[1].rpm_limit, 50);
-        let yaml = load_str(block("yaml", 1), Format::Yaml, &env).unwrap();
-        let toml = load_str(block("toml", 0), Format::Toml, &env).unwrap();
+        let yaml = load_str(first("yaml"), Format::Yaml, &env).unwrap();
+        let toml = load_str(first("toml"), Format::Toml, &env).unwrap();
         assert_eq!(yaml, toml);
     }
 }

@@ -397,7 +397,7 @@ async fn an_active_health_check_half_opens_an_open_circuit_and_real_requests_clo
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn count_tokens_skips_providers_without_it_and_does_not_count_that_as_a_failure() {
+async fn count_tokens_on_a_provider_without_it_is_estimated_and_is_not_a_failure() {
     let [bedrock, anthropic] = mocks().await;
     let relay = start_relay_with(
         &config("failover")
@@ -420,12 +420,16 @@ async fn count_tokens_skips_providers_without_it_and_does_not_count_that_as_a_fa
             .await
             .unwrap();
         assert_eq!(response.status, 200, "{}", response.text());
-        assert_eq!(response.header("x-cc-relay-provider"), Some("anthropic"));
+        // The chosen provider has no count_tokens: the relay answers with its
+        // own estimate (docs/providers.md) instead of sending it elsewhere.
+        assert_eq!(response.header("x-cc-relay-estimate"), Some("true"));
+        assert!(response.json().unwrap()["input_tokens"].as_u64().unwrap() > 0);
     }
     assert_eq!(bedrock.request_count(), 0);
+    assert_eq!(anthropic.request_count(), 0);
     let providers = list_providers(&relay).await;
     assert_eq!(
         providers["data"][0]["circuit"], "closed",
-        "skipping is not failing: {providers}"
+        "an estimate is not a failure: {providers}"
     );
 }
