@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use relay_auth::KeyDirectory;
-use sqlx::{Any, QueryBuilder};
+use sqlx::Any;
 use tokio::sync::mpsc::{self, error::TrySendError};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -172,40 +172,83 @@ async fn run(
     }
 }
 
+/// The ledger's columns, in the order [`write`] binds them.
+const COLUMNS: [&str; 20] = [
+    "ts_ms",
+    "request_id",
+    "client",
+    "client_key_id",
+    "provider",
+    "upstream_key_id",
+    "model_requested",
+    "model_sent",
+    "status",
+    "outcome",
+    "stream",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "cost_usd",
+    "duration_ms",
+    "ttfb_ms",
+    "attempts",
+    "failovers",
+];
+
+/// `INSERT ... VALUES ($1, ...), (...)` for `rows` rows. The placeholders are
+/// written as `$N` because sqlx's `Any` passes the text to the backend as is
+/// and its `QueryBuilder` writes `?`, which PostgreSQL rejects; SQLite takes
+/// `$N` too.
+fn insert_statement(rows: usize) -> String {
+    let mut sql = format!("INSERT INTO usage_rows ({}) VALUES ", COLUMNS.join(", "));
+    let mut n = 0;
+    for row in 0..rows {
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for column in 0..COLUMNS.len() {
+            n += 1;
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('$');
+            sql.push_str(itoa::Buffer::new().format(n));
+        }
+        sql.push(')');
+    }
+    sql
+}
+
 /// Inserts rows in one transaction, a few hundred per statement.
 pub async fn write(store: &Store, rows: &[UsageRow]) -> Result<(), StoreError> {
     let mut tx = store.pool().begin().await?;
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let mut insert: QueryBuilder<Any> = QueryBuilder::new(
-            "INSERT INTO usage_rows (ts_ms, request_id, client, client_key_id, provider, \
-             upstream_key_id, model_requested, model_sent, status, outcome, stream, \
-             input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, \
-             duration_ms, ttfb_ms, attempts, failovers) ",
-        );
-        insert.push_values(chunk, |mut values, row| {
-            values
-                .push_bind(row.ts_ms)
-                .push_bind(row.request_id.to_string())
-                .push_bind(row.client.to_string())
-                .push_bind(row.client_key_id.as_deref().map(str::to_owned))
-                .push_bind(row.provider.as_deref().map(str::to_owned))
-                .push_bind(row.upstream_key_id.clone())
-                .push_bind(row.model_requested.clone())
-                .push_bind(row.model_sent.clone())
-                .push_bind(i64::from(row.status))
-                .push_bind(row.outcome.to_owned())
-                .push_bind(i64::from(row.stream))
-                .push_bind(count(row.input_tokens))
-                .push_bind(count(row.output_tokens))
-                .push_bind(count(row.cache_read_tokens))
-                .push_bind(count(row.cache_write_tokens))
-                .push_bind(row.cost_usd)
-                .push_bind(row.duration_ms)
-                .push_bind(row.ttfb_ms)
-                .push_bind(i64::from(row.attempts))
-                .push_bind(i64::from(row.failovers));
-        });
-        insert.build().execute(&mut *tx).await?;
+        // Built from constants and counts only: no value reaches the text.
+        let sql = insert_statement(chunk.len());
+        let mut insert = sqlx::query::<Any>(sqlx::AssertSqlSafe(sql));
+        for row in chunk {
+            insert = insert
+                .bind(row.ts_ms)
+                .bind(row.request_id.to_string())
+                .bind(row.client.to_string())
+                .bind(row.client_key_id.as_deref().map(str::to_owned))
+                .bind(row.provider.as_deref().map(str::to_owned))
+                .bind(row.upstream_key_id.clone())
+                .bind(row.model_requested.clone())
+                .bind(row.model_sent.clone())
+                .bind(i64::from(row.status))
+                .bind(row.outcome.to_owned())
+                .bind(i64::from(row.stream))
+                .bind(count(row.input_tokens))
+                .bind(count(row.output_tokens))
+                .bind(count(row.cache_read_tokens))
+                .bind(count(row.cache_write_tokens))
+                .bind(row.cost_usd)
+                .bind(row.duration_ms)
+                .bind(row.ttfb_ms)
+                .bind(i64::from(row.attempts))
+                .bind(i64::from(row.failovers));
+        }
+        insert.execute(&mut *tx).await?;
     }
     tx.commit().await?;
     Ok(())

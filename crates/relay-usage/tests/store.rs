@@ -216,7 +216,6 @@ async fn sqlite_keys_are_created_enforced_and_revoked() {
 }
 
 #[test]
-#[ignore = "known failure: ledger INSERTs into PostgreSQL through sqlx Any write 0 rows (key CRUD untested there); see /work/notes/issue-15.md"]
 fn postgres_ledger_and_keys() {
     let server = PostgresServer::start();
     let ledger_url = StoreUrl::Postgres(server.create_database("ledger"));
@@ -232,7 +231,6 @@ fn postgres_ledger_and_keys() {
 }
 
 #[test]
-#[ignore = "known failure: ledger INSERTs into PostgreSQL through sqlx Any write 0 rows (key CRUD untested there); see /work/notes/issue-15.md"]
 fn postgres_stopped_under_load_loses_no_row_once_it_returns() {
     let mut server = PostgresServer::start();
     let url = StoreUrl::Postgres(server.create_database("outage"));
