@@ -121,8 +121,9 @@ impl Attempts<'_> {
         if !provider.supports(endpoint) && endpoint == Endpoint::CountTokens {
             // Answered here: nothing is recorded against the provider or its key.
             let route = route_of(&attempt);
+            let routing = routing_headers(&self.runtime.router, &attempt, Instant::now());
             plan.skip(attempt);
-            return Tried::Delivered(estimated_count(self.body), route);
+            return Tried::Delivered(estimated_count(self.body, routing), route);
         }
         if !provider.supports(endpoint) {
             // Not a failure of the provider: it simply does not offer this endpoint.
@@ -186,17 +187,18 @@ impl Attempts<'_> {
         if endpoint == Endpoint::CountTokens && count_answered(response.status()) {
             // Neither a count nor a 404/405 touches the circuit, the key's
             // cooldown or its message budget: the attempt is given back.
+            let routing = routing_headers(&self.runtime.router, &attempt, Instant::now());
             plan.skip(attempt);
             if endpoint_missing(response.status()) {
                 tracing::debug!(provider = %route.provider, status = response.status().as_u16(), "count_tokens not offered upstream: answering with an estimate");
-                return Tried::Delivered(estimated_count(self.body), route);
+                return Tried::Delivered(estimated_count(self.body, routing), route);
             }
             let response = relay_response(
                 response,
                 None,
                 false,
                 self.idle_timeout,
-                HeaderMap::new(),
+                routing,
                 Fidelity::default(),
             );
             return Tried::Delivered(response, route);

@@ -7,7 +7,7 @@
 //! close it comes).
 
 use bytes::Bytes;
-use http::{HeaderName, HeaderValue, Response, StatusCode, header};
+use http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode, header};
 
 use crate::body::{RelayBody, full};
 
@@ -28,8 +28,9 @@ pub fn endpoint_missing(status: StatusCode) -> bool {
     )
 }
 
-/// `200 {"input_tokens": N}` with `x-cc-relay-estimate: true`.
-pub fn estimated_count(body: &Bytes) -> Response<RelayBody> {
+/// `200 {"input_tokens": N}` with `x-cc-relay-estimate: true` and the
+/// routing headers every answer carries (`routing`).
+pub fn estimated_count(body: &Bytes, routing: HeaderMap) -> Response<RelayBody> {
     let tokens = relay_core::estimate_input_tokens(body).unwrap_or(1);
     let mut response = Response::new(full(format!("{{\"input_tokens\":{tokens}}}")));
     *response.status_mut() = StatusCode::OK;
@@ -39,5 +40,6 @@ pub fn estimated_count(body: &Bytes) -> Response<RelayBody> {
         HeaderValue::from_static("application/json"),
     );
     headers.insert(ESTIMATE_HEADER, HeaderValue::from_static("true"));
+    headers.extend(routing);
     response
 }

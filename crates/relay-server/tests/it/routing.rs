@@ -422,6 +422,8 @@ async fn count_tokens_on_a_provider_without_it_is_estimated_and_is_not_a_failure
         assert_eq!(response.status, 200, "{}", response.text());
         // The chosen provider has no count_tokens: the relay answers with its
         // own estimate (docs/providers.md) instead of sending it elsewhere.
+        assert_eq!(response.header("x-cc-relay-provider"), Some("bedrock"));
+        assert_eq!(response.header("x-cc-relay-keys-total"), Some("1"));
         assert_eq!(response.header("x-cc-relay-estimate"), Some("true"));
         assert!(response.json().unwrap()["input_tokens"].as_u64().unwrap() > 0);
     }
