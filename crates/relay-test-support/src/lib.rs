@@ -56,6 +56,7 @@ pub mod raw_http;
 mod redis_server;
 mod relay_process;
 mod reply;
+pub mod requests;
 mod sse;
 mod stream;
 mod stream_grammar;

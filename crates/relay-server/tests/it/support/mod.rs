@@ -7,7 +7,7 @@ mod relay;
 
 pub use relay::TestRelay;
 pub use relay_test_support::config::{Provider, RELAY_KEY, RelayConfig, UPSTREAM_KEY};
-use relay_test_support::{MockUpstream, TestClient, TestResponse, TestStream};
+use relay_test_support::{MockUpstream, TestResponse, TestStream};
 
 /// A configuration with one `anthropic` provider at `upstream`, with a key
 /// ([`RelayConfig::one_provider`]).
@@ -25,33 +25,13 @@ pub async fn start_relay_with(config: &RelayConfig) -> TestRelay {
     TestRelay::with(config).await
 }
 
-/// `N` mock upstreams: `let [primary, secondary] = mocks().await;`.
-pub async fn mocks<const N: usize>() -> [MockUpstream; N] {
-    let mut started = Vec::with_capacity(N);
-    for _ in 0..N {
-        started.push(MockUpstream::start().await.expect("mock starts"));
-    }
-    let Ok(mocks) = started.try_into() else {
-        unreachable!("N mocks were started")
-    };
-    mocks
-}
+pub use relay_test_support::requests::{assert_anthropic_error, message_body, mocks};
 
 /// A mock upstream and a relay in front of it.
 pub async fn relay_and_mock() -> (TestRelay, MockUpstream) {
     let mock = MockUpstream::start().await.expect("mock starts");
     let relay = start_relay_with(&RelayConfig::one_provider(&mock.url())).await;
     (relay, mock)
-}
-
-/// A minimal valid Messages request body.
-pub fn message_body(stream: bool) -> serde_json::Value {
-    serde_json::json!({
-        "model": "claude-sonnet-4-5",
-        "max_tokens": 64,
-        "stream": stream,
-        "messages": [{ "role": "user", "content": "hello" }]
-    })
 }
 
 /// Sends [`message_body`]`(stream)` through the relay and reads the whole
@@ -61,56 +41,18 @@ pub async fn post_message(
     headers: &[(&str, &str)],
     stream: bool,
 ) -> TestResponse {
-    TestClient::new()
-        .post_json(
-            format!("{}/v1/messages", relay.url()),
-            headers,
-            &message_body(stream),
-        )
-        .await
-        .expect("the relay answers")
+    relay_test_support::requests::post_message(&relay.url(), headers, stream).await
 }
 
 /// The relay's `GET /v1/providers`, as JSON.
 pub async fn list_providers(relay: &TestRelay) -> serde_json::Value {
-    TestClient::new()
-        .get(format!("{}/v1/providers", relay.url()))
-        .await
-        .expect("the relay answers")
-        .json()
-        .expect("a JSON list")
+    relay_test_support::requests::list_providers(&relay.url()).await
 }
 
 /// Opens a streaming Messages request through the relay; returns once the
 /// response headers arrived.
 pub async fn open_stream(relay: &TestRelay) -> TestStream {
-    TestClient::new()
-        .stream(
-            "POST",
-            format!("{}/v1/messages", relay.url()),
-            &[("content-type", "application/json")],
-            message_body(true).to_string(),
-        )
-        .await
-        .expect("the stream opens")
-}
-
-/// Asserts `body` is an Anthropic error of `error_type`.
-pub fn assert_anthropic_error(body: &[u8], error_type: &str) {
-    let value: serde_json::Value = serde_json::from_slice(body).unwrap_or_else(|e| {
-        panic!(
-            "error body is not JSON ({e}): {}",
-            String::from_utf8_lossy(body)
-        )
-    });
-    assert_eq!(value["type"], "error", "{value}");
-    assert_eq!(value["error"]["type"], error_type, "{value}");
-    assert!(
-        value["error"]["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty()),
-        "{value}"
-    );
+    relay_test_support::requests::open_stream(&relay.url()).await
 }
 
 /// Asserts no secret appears in any log line the relays emitted
